@@ -1,0 +1,135 @@
+"""Host-site JWTs: decoding, the per-request principal, and role checks declared per route."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import jwt
+from aiohttp import web
+
+from server.errors import Forbidden, Unauthorized
+from server.settings import Settings
+from server.typedefs import PRINCIPAL, SETTINGS
+
+
+class Role(enum.StrEnum):
+    moderator = "moderator"
+    editor = "editor"
+    admin = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the host site's user id, display name and roles."""
+
+    sub: str
+    name: str
+    roles: frozenset[Role]
+
+    def has(self, role: Role) -> bool:
+        # An admin may do anything a moderator or editor may.
+        return role in self.roles or Role.admin in self.roles
+
+
+def decode_token(token: str, settings: Settings) -> Principal:
+    """Verify an HS256 token from the host site; raise Unauthorized with the reason."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=["HS256"],
+            leeway=settings.jwt_leeway_seconds,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["sub", "exp"], "verify_aud": settings.jwt_audience is not None},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token has expired", code="token_expired") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"invalid token: {exc}", code="invalid_token") from exc
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= 128:
+        raise Unauthorized("token 'sub' must be a string of 1-128 characters", code="invalid_token")
+    name = claims.get("name", sub)
+    if not isinstance(name, str) or not name.strip():
+        raise Unauthorized("token 'name' must be a non-empty string", code="invalid_token")
+    raw_roles = claims.get("roles", [])
+    if not isinstance(raw_roles, list):
+        raise Unauthorized("token 'roles' must be a list", code="invalid_token")
+    roles = frozenset(Role(r) for r in raw_roles if r in Role.__members__)
+    return Principal(sub=sub, name=name.strip()[:200], roles=roles)
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    sub: str,
+    name: str,
+    roles: list[str] | None = None,
+    ttl_seconds: int = 24 * 3600,
+) -> str:
+    """A token as the host site would sign it (for ``baraza token``, tests and benchmarks)."""
+    now = int(time.time())
+    claims = {"sub": sub, "name": name, "roles": roles or [], "iat": now, "exp": now + ttl_seconds}
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'", code="invalid_token")
+    return token.strip()
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Decode a bearer token when one is sent; routes decide whether they need one."""
+    token = bearer_token(request)
+    request[PRINCIPAL] = None if token is None else decode_token(token, request.app[SETTINGS])
+    return await handler(request)
+
+
+def current_principal(request: web.Request) -> Principal | None:
+    return request.get(PRINCIPAL)
+
+
+def require_principal(request: web.Request) -> Principal:
+    principal = request.get(PRINCIPAL)
+    if principal is None:
+        raise Unauthorized("this action needs a signed-in user", code="unauthenticated")
+    return principal
+
+
+def requires(*roles: Role) -> Callable[[Handler], Handler]:
+    """Declare on a route that it needs a signed-in user holding any of ``roles`` (or none)."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            principal = require_principal(request)
+            if roles and not any(principal.has(role) for role in roles):
+                wanted = " or ".join(roles)
+                raise Forbidden(f"this action needs the {wanted} role", code="missing_role")
+            return await handler(request)
+
+        wrapper.__dict__["required_roles"] = tuple(roles)
+        return wrapper
+
+    return decorate
+
+
+authenticated = requires()

@@ -1,0 +1,150 @@
+"""One typed Settings object, read from ``BARAZA_*`` environment variables.
+
+Nothing here runs at import time: callers build ``Settings()`` (or ``Settings(**overrides)``)
+where they need one, and pass it down.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_JWT_SECRET = "baraza-insecure-development-secret"  # noqa: S105 - refused outside the embedded default
+EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./baraza.db"
+
+
+class LogFormat(enum.StrEnum):
+    text = "text"
+    json = "json"
+
+
+class SettingsError(Exception):
+    """The environment does not describe a runnable configuration."""
+
+
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """Every knob Baraza reads. Each field is ``BARAZA_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="BARAZA_", extra="forbid", frozen=True)
+
+    # Storage and transport
+    database_url: str = EMBEDDED_DATABASE_URL
+    redis_url: str | None = None
+    redis_prefix: str = "baraza:"
+    database_pool_size: PositiveInt = 10
+    database_echo: bool = False
+
+    # HTTP
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    max_request_bytes: PositiveInt = 64 * 1024
+    trusted_proxies: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # Auth
+    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_leeway_seconds: Annotated[int, Field(ge=0, le=600)] = 30
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+
+    # Comments
+    body_max_chars: PositiveInt = 5000
+    edit_window_seconds: Annotated[int, Field(ge=0)] = 15 * 60
+    max_depth: Annotated[int, Field(ge=0, le=20)] = 3
+    page_size: PositiveInt = 20
+    max_page_size: PositiveInt = 100
+    first_replies: Annotated[int, Field(ge=0, le=50)] = 3
+    idempotency_key_max: PositiveInt = 200
+
+    # Rate limits (limits' notation, e.g. "10/minute;100/hour")
+    rate_limit_comments_user: str = "10/minute;200/day"
+    rate_limit_comments_ip: str = "30/minute"
+    rate_limit_actions_user: str = "120/minute"
+    rate_limit_actions_ip: str = "600/minute"
+    rate_limit_enabled: bool = True
+
+    # Scoring
+    model: str = "original"
+    model_checkpoint: Path | None = None
+    model_config_dir: Path | None = None
+    model_device: str = "cpu"
+    model_threads: Annotated[int, Field(ge=0)] = 0
+    model_fast: bool = False
+    scorer: str = "auto"
+    worker_batch_size: PositiveInt = 32
+    worker_batch_wait_ms: Annotated[int, Field(ge=0)] = 20
+    worker_concurrency: PositiveInt = 1
+    worker_claim_idle_ms: PositiveInt = 60_000
+    worker_max_deliveries: PositiveInt = 5
+    sweeper_interval_seconds: Annotated[float, Field(gt=0)] = 30.0
+    sweeper_pending_after_seconds: Annotated[float, Field(gt=0)] = 120.0
+    embedded_worker: bool | None = None
+
+    # Live updates
+    live_history_size: PositiveInt = 1000
+    live_history_ttl_seconds: PositiveInt = 24 * 3600
+    live_queue_size: PositiveInt = 256
+    live_max_connections: PositiveInt = 50_000
+    live_max_connections_per_ip: PositiveInt = 200
+    live_max_subscriptions: PositiveInt = 32
+    live_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
+    presence_interval_seconds: Annotated[float, Field(gt=0)] = 3.0
+
+    # Ops
+    log_format: LogFormat = LogFormat.text
+    log_level: str = "INFO"
+
+    @property
+    def embedded(self) -> bool:
+        """True when running on SQLite: the single-process default."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def run_embedded_worker(self) -> bool:
+        """Whether ``baraza serve`` also runs the scoring consumer in-process."""
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.redis_url is None
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "database_url must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        if self.redis_url is not None and not self.redis_url.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ValueError("redis_url must start with redis://, rediss:// or unix://")
+        if not self.embedded and self.jwt_secret == DEFAULT_JWT_SECRET:
+            raise ValueError(
+                "BARAZA_JWT_SECRET must be set to the host site's secret when a "
+                "non-embedded database is configured"
+            )
+        if len(self.jwt_secret) < 16:
+            raise ValueError("BARAZA_JWT_SECRET must be at least 16 characters")
+        if self.page_size > self.max_page_size:
+            raise ValueError("page_size must not exceed max_page_size")
+        if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):
+            raise ValueError("model_device must be cpu, cuda or cuda:N")
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, raising SettingsError with a readable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"]) or "settings"
+            name = f"BARAZA_{where.upper()}" if err["loc"] else "settings"
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid configuration:\n  " + "\n  ".join(problems)) from exc

@@ -1,0 +1,28 @@
+"""Every key of typed application and request state, declared in one place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from server.auth import Principal
+    from server.db import Sessionmaker
+    from server.jobs.base import JobQueue
+    from server.live.base import ChannelBroker
+    from server.ratelimit import RateLimiter
+    from server.settings import Settings
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
+ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
+SESSIONMAKER: web.AppKey[Sessionmaker] = web.AppKey("sessionmaker")
+REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
+JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
+CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")
+RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+
+PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")
