@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     max_page_size: PositiveInt = 100
     first_replies: Annotated[int, Field(ge=0, le=50)] = 3
     idempotency_key_max: PositiveInt = 200
+    # Reports that send a published comment back to a human (the policy's default too).
+    report_hold_count: Annotated[int, Field(ge=0)] = 3
 
     # Rate limits (limits' notation, e.g. "10/minute;100/hour")
     rate_limit_comments_user: str = "10/minute;200/day"

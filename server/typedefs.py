@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -24,5 +25,8 @@ REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
 CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
+# Extra /readyz checks registered by components (the scorer, the live hub): name -> check.
+ReadinessCheck = Callable[[web.Application], Awaitable[dict[str, Any]]]
+READINESS_CHECKS: web.AppKey[dict[str, ReadinessCheck]] = web.AppKey("readiness_checks")
 
 PRINCIPAL: web.RequestKey[Principal | None] = web.RequestKey("principal")

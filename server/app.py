@@ -1,0 +1,78 @@
+"""``create_app(settings)``: the one place that wires Baraza together."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server import health
+from server.articles import views as article_views
+from server.auth import auth_middleware
+from server.comments import views as comment_views
+from server.db import create_engine, create_sessionmaker, upgrade
+from server.errors import error_middleware
+from server.jobs.memory import MemoryJobQueue
+from server.jobs.redis import RedisJobQueue
+from server.live.memory import MemoryChannelBroker
+from server.metrics import metrics_middleware
+from server.ratelimit import RateLimiter
+from server.settings import Settings
+from server.typedefs import (
+    CHANNELS,
+    ENGINE,
+    JOBS,
+    RATE_LIMITER,
+    READINESS_CHECKS,
+    REDIS,
+    SESSIONMAKER,
+    SETTINGS,
+)
+
+
+async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.embedded:
+        # The embedded default migrates its own file so `baraza serve` works on a bare machine.
+        await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings)
+    app[ENGINE] = engine
+    app[SESSIONMAKER] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    app[REDIS] = redis
+    if redis is None:
+        app[JOBS] = MemoryJobQueue()
+    else:
+        app[JOBS] = RedisJobQueue(redis, settings.redis_prefix)
+    app[RATE_LIMITER] = RateLimiter(settings)
+    yield
+    if redis is not None:
+        await redis.aclose()
+
+
+async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    app[CHANNELS] = MemoryChannelBroker(app[SETTINGS].live_history_size)
+    yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the application; its resources open on startup and close on cleanup."""
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_request_bytes,
+    )
+    app[SETTINGS] = settings
+    app[READINESS_CHECKS] = {}
+    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx])
+    app.add_routes(health.routes)
+    app.add_routes(comment_views.routes)
+    app.add_routes(article_views.routes)
+    return app

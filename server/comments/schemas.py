@@ -1,0 +1,121 @@
+"""Request payloads and the public JSON shape of a comment."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.comments.models import Comment, CommentStatus, ReactionKind, ReportReason
+from server.errors import BadRequest
+from server.http import Payload
+
+
+class CommentCreate(Payload):
+    body: str
+    parent_id: int | None = Field(default=None, gt=0)
+
+
+class CommentUpdate(Payload):
+    body: str
+
+
+class ReportCreate(Payload):
+    reason: ReportReason
+    note: str | None = Field(default=None, max_length=1000)
+
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class Sort(enum.StrEnum):
+    newest = "newest"
+    oldest = "oldest"
+    top = "top"
+
+
+class ThreadQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sort: Sort = Sort.newest
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int | None = Field(default=None, ge=1, le=100)
+
+
+class RepliesQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int | None = Field(default=None, ge=1, le=100)
+
+
+class CountsQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: str = Field(min_length=1, max_length=100 * 130)
+
+
+class Cursor(BaseModel):
+    """Where a page ended: the sort it belongs to and the last row's keys."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    s: str
+    id: int = Field(gt=0)
+    rc: int | None = None
+
+    def encode(self) -> str:
+        raw = orjson.dumps(self.model_dump(exclude_none=True))
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    @classmethod
+    def decode(cls, token: str, sort: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            cursor = cls.model_validate(orjson.loads(raw))
+        except (ValueError, ValidationError, orjson.JSONDecodeError) as exc:
+            raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
+        if cursor.s != sort or (sort == Sort.top and cursor.rc is None):
+            raise BadRequest("cursor belongs to another listing", code="invalid_cursor")
+        return cursor
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def public_comment(
+    comment: Comment,
+    author_name: str | None,
+    *,
+    viewer: str | None,
+    my_reactions: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """A comment as readers see it; a deleted one is a placeholder without body or author."""
+    deleted = comment.status == CommentStatus.deleted
+    mine = viewer is not None and viewer == comment.author_id
+    return {
+        "id": comment.id,
+        "article_id": comment.article_id,
+        "parent_id": comment.parent_id,
+        "depth": comment.depth,
+        "author": None if deleted else {"id": comment.author_id, "name": author_name},
+        "body": "" if deleted else comment.body,
+        "html": "" if deleted else comment.html,
+        "status": comment.status,
+        "featured": comment.featured,
+        "created_at": _time(comment.created_at),
+        "edited_at": _time(comment.edited_at),
+        "reactions": {k: v for k, v in (comment.reactions or {}).items() if v},
+        "reaction_count": comment.reaction_count,
+        "reply_count": comment.reply_count,
+        "mine": mine,
+        "awaiting_review": mine and comment.status in (CommentStatus.pending, CommentStatus.held),
+        "my_reactions": sorted(my_reactions),
+    }
+
+
+REACTION_KINDS = frozenset(k.value for k in ReactionKind)

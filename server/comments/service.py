@@ -1,0 +1,542 @@
+"""The readers' comment operations. Each opens its own unit of work on the sessionmaker."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.articles.service import check_open, get_or_create_article
+from server.auth import Principal
+from server.comments.models import Comment, CommentStatus, Reaction, Report
+from server.comments.schemas import Cursor, Sort, public_comment
+from server.comments.text import normalise_body, render_html
+from server.comments.visibility import lock_comment, transition
+from server.db import Sessionmaker, utcnow
+from server.dialect import insert_for
+from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.jobs.base import JobQueue
+from server.live.base import ChannelBroker, EventType, article_channel
+from server.settings import Settings
+from server.users.models import User
+from server.users.service import check_may_write, ensure_user
+
+log = logging.getLogger(__name__)
+
+AWAITING = (CommentStatus.pending.value, CommentStatus.held.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    comment: dict[str, Any]
+    replayed: bool
+
+
+def clean_body(raw: str, settings: Settings) -> str:
+    body = normalise_body(raw)
+    if not body:
+        raise Unprocessable("body must not be empty", code="body_empty")
+    if len(body) > settings.body_max_chars:
+        raise Unprocessable(
+            f"body must be at most {settings.body_max_chars} characters", code="body_too_long"
+        )
+    return body
+
+
+async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
+    """Hand comments to the scorers. The rows are committed: if this fails the sweeper retries."""
+    try:
+        await jobs.enqueue(comment_ids)
+    except Exception:  # noqa: BLE001 - the comment is safe in the database either way
+        log.warning("could not enqueue %s for scoring; the sweeper will", comment_ids, exc_info=True)
+
+
+async def publish_safely(
+    channels: ChannelBroker, channel: str, type: EventType, data: dict[str, Any]
+) -> None:
+    """Publish after commit; a broker outage must not fail a request whose data is stored."""
+    try:
+        await channels.publish(channel, type, data)
+    except Exception:  # noqa: BLE001
+        log.warning("could not publish %s on %s", type, channel, exc_info=True)
+
+
+async def _attach_point(
+    session: AsyncSession, parent_id: int, article_id: str, max_depth: int
+) -> tuple[int, int, int]:
+    """(parent_id, root_id, depth) for a reply; past the cap it joins the deepest level."""
+    parent = await session.get(Comment, parent_id)
+    if parent is None:
+        raise NotFound("parent comment not found", code="parent_not_found")
+    if parent.article_id != article_id:
+        raise Unprocessable("parent comment belongs to another article", code="invalid_parent")
+    if parent.status != CommentStatus.approved:
+        raise Unprocessable("replies are only possible to published comments", code="invalid_parent")
+    if parent.depth >= max_depth and parent.parent_id is not None:
+        return parent.parent_id, parent.thread_root, parent.depth
+    return parent.id, parent.thread_root, parent.depth + 1
+
+
+async def _replay(
+    session: AsyncSession, author: str, key: str, article_id: str, body: str,
+    parent_id: int | None,
+) -> Comment | None:
+    existing = (
+        await session.execute(
+            select(Comment).where(Comment.author_id == author, Comment.idempotency_key == key)
+        )
+    ).scalar_one_or_none()
+    if existing is None:
+        return None
+    same = existing.article_id == article_id and existing.body == body
+    if not same or (parent_id is not None and existing.parent_id != parent_id and existing.depth == 0):
+        raise Unprocessable(
+            "this Idempotency-Key was used for a different comment", code="idempotency_key_reused"
+        )
+    return existing
+
+
+async def post_comment(
+    *,
+    sessionmaker: Sessionmaker,
+    jobs: JobQueue,
+    settings: Settings,
+    principal: Principal,
+    article_id: str,
+    body: str,
+    parent_id: int | None,
+    idempotency_key: str | None,
+) -> Posted:
+    """Store a comment as ``pending`` and enqueue it for scoring once committed."""
+    body = clean_body(body, settings)
+    now = utcnow()
+    try:
+        async with sessionmaker.begin() as session:
+            user = await ensure_user(session, principal, now)
+            if idempotency_key is not None:
+                existing = await _replay(
+                    session, principal.sub, idempotency_key, article_id, body, parent_id
+                )
+                if existing is not None:
+                    return Posted(public_comment(existing, user.name, viewer=user.id), True)
+            check_may_write(user, now)
+            article = await get_or_create_article(session, article_id)
+            check_open(article, now)
+            parent, root, depth = None, None, 0
+            if parent_id is not None:
+                parent, root, depth = await _attach_point(
+                    session, parent_id, article_id, settings.max_depth
+                )
+            comment = Comment(
+                article_id=article_id, parent_id=parent, root_id=root, depth=depth,
+                author_id=user.id, body=body, html=render_html(body),
+                status=CommentStatus.pending.value, visible=False, featured=False,
+                reactions={}, reaction_count=0, reply_count=0, report_count=0,
+                idempotency_key=idempotency_key, created_at=now, updated_at=now,
+            )
+            session.add(comment)
+            await session.flush()
+            posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # A concurrent retry with the same key won the race: answer with its comment.
+        async with sessionmaker.begin() as session:
+            existing = await _replay(
+                session, principal.sub, idempotency_key, article_id, body, parent_id
+            )
+            if existing is None:
+                raise
+            return Posted(public_comment(existing, principal.name, viewer=principal.sub), True)
+    await enqueue_scoring(jobs, [posted.comment["id"]])
+    return posted
+
+
+async def _my_reactions(
+    session: AsyncSession, viewer: str | None, comment_ids: Sequence[int]
+) -> dict[int, frozenset[str]]:
+    if viewer is None or not comment_ids:
+        return {}
+    rows = await session.execute(
+        select(Reaction.comment_id, Reaction.kind).where(
+            Reaction.user_id == viewer, Reaction.comment_id.in_(comment_ids)
+        )
+    )
+    mine: dict[int, set[str]] = {}
+    for comment_id, kind in rows:
+        mine.setdefault(comment_id, set()).add(kind)
+    return {k: frozenset(v) for k, v in mine.items()}
+
+
+def _thread_order(sort: Sort, cursor: Cursor | None) -> tuple[list[Any], list[Any]]:
+    if sort is Sort.oldest:
+        return [Comment.id.asc()], ([Comment.id > cursor.id] if cursor else [])
+    if sort is Sort.newest:
+        return [Comment.id.desc()], ([Comment.id < cursor.id] if cursor else [])
+    order = [Comment.reaction_count.desc(), Comment.id.desc()]
+    if cursor is None:
+        return order, []
+    return order, [tuple_(Comment.reaction_count, Comment.id) < tuple_(cursor.rc, cursor.id)]
+
+
+async def _first_replies(
+    session: AsyncSession, parent_ids: Sequence[int], per_parent: int
+) -> dict[int, list[tuple[Comment, str]]]:
+    if not parent_ids or per_parent == 0:
+        return {}
+    ranked = (
+        select(
+            Comment.id.label("cid"),
+            func.row_number()
+            .over(partition_by=Comment.parent_id, order_by=Comment.id)
+            .label("rank"),
+        )
+        .where(Comment.parent_id.in_(parent_ids), Comment.visible.is_(True))
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Comment, User.name)
+        .join(ranked, ranked.c.cid == Comment.id)
+        .join(User, User.id == Comment.author_id)
+        .where(ranked.c.rank <= per_parent)
+        .order_by(Comment.parent_id, Comment.id)
+    )
+    replies: dict[int, list[tuple[Comment, str]]] = {}
+    for comment, name in rows.tuples():
+        replies.setdefault(comment.parent_id or 0, []).append((comment, name))
+    return replies
+
+
+def _next_cursor(sort: Sort, page: Sequence[Comment], limit: int, more: bool) -> str | None:
+    if not more or not page:
+        return None
+    last = page[min(limit, len(page)) - 1]
+    rc = last.reaction_count if sort is Sort.top else None
+    return Cursor(s=sort.value, id=last.id, rc=rc).encode()
+
+
+async def list_thread(
+    *,
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    article_id: str,
+    sort: Sort,
+    cursor: str | None,
+    limit: int | None,
+    viewer: str | None,
+) -> dict[str, Any]:
+    """A page of published top-level comments with their first replies.
+
+    The first page also carries the viewer's own comments still awaiting review.
+    """
+    size = limit or settings.page_size
+    position = Cursor.decode(cursor, sort.value) if cursor else None
+    order, after = _thread_order(sort, position)
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(Comment, User.name)
+                .join(User, User.id == Comment.author_id)
+                .where(
+                    Comment.article_id == article_id,
+                    Comment.parent_id.is_(None),
+                    Comment.visible.is_(True),
+                    *after,
+                )
+                .order_by(*order)
+                .limit(size + 1)
+            )
+        ).tuples().all()
+        page = rows[:size]
+        replies = await _first_replies(session, [c.id for c, _ in page], settings.first_replies)
+        awaiting = await _awaiting(session, article_id, viewer) if position is None else []
+        ids = [c.id for c, _ in page] + [r.id for rs in replies.values() for r, _ in rs]
+        mine = await _my_reactions(session, viewer, ids)
+        count = await _article_count(session, article_id)
+    items = []
+    for comment, name in page:
+        item = public_comment(comment, name, viewer=viewer, my_reactions=mine.get(comment.id, frozenset()))
+        item["replies"] = [
+            public_comment(r, n, viewer=viewer, my_reactions=mine.get(r.id, frozenset()))
+            for r, n in replies.get(comment.id, [])
+        ]
+        items.append(item)
+    return {
+        "article_id": article_id,
+        "sort": sort.value,
+        "comment_count": count,
+        "items": items,
+        "awaiting_review": [public_comment(c, n, viewer=viewer) for c, n in awaiting],
+        "next_cursor": _next_cursor(sort, [c for c, _ in rows], size, len(rows) > size),
+    }
+
+
+async def _article_count(session: AsyncSession, article_id: str) -> int:
+    from server.articles.models import Article
+
+    count = await session.scalar(select(Article.comment_count).where(Article.id == article_id))
+    return int(count or 0)
+
+
+async def _awaiting(
+    session: AsyncSession, article_id: str, viewer: str | None
+) -> list[tuple[Comment, str]]:
+    if viewer is None:
+        return []
+    rows = await session.execute(
+        select(Comment, User.name)
+        .join(User, User.id == Comment.author_id)
+        .where(
+            Comment.author_id == viewer,
+            Comment.article_id == article_id,
+            Comment.status.in_(AWAITING),
+        )
+        .order_by(Comment.id.desc())
+        .limit(50)
+    )
+    return list(rows.tuples())
+
+
+async def list_replies(
+    *,
+    sessionmaker: Sessionmaker,
+    settings: Settings,
+    comment_id: int,
+    cursor: str | None,
+    limit: int | None,
+    viewer: str | None,
+) -> dict[str, Any]:
+    """Published direct replies of a published comment, oldest first."""
+    size = limit or settings.page_size
+    position = Cursor.decode(cursor, "replies") if cursor else None
+    async with sessionmaker() as session:
+        parent = await session.get(Comment, comment_id)
+        if parent is None or not parent.visible:
+            raise NotFound("comment not found", code="comment_not_found")
+        rows = (
+            await session.execute(
+                select(Comment, User.name)
+                .join(User, User.id == Comment.author_id)
+                .where(
+                    Comment.parent_id == comment_id,
+                    Comment.visible.is_(True),
+                    *([Comment.id > position.id] if position else []),
+                )
+                .order_by(Comment.id)
+                .limit(size + 1)
+            )
+        ).tuples().all()
+        page = rows[:size]
+        mine = await _my_reactions(session, viewer, [c.id for c, _ in page])
+    next_cursor = (
+        Cursor(s="replies", id=page[-1][0].id).encode() if len(rows) > size and page else None
+    )
+    return {
+        "parent_id": comment_id,
+        "items": [
+            public_comment(c, n, viewer=viewer, my_reactions=mine.get(c.id, frozenset()))
+            for c, n in page
+        ],
+        "next_cursor": next_cursor,
+    }
+
+
+async def _own_comment(session: AsyncSession, comment_id: int, principal: Principal) -> Comment:
+    comment = await lock_comment(session, comment_id)
+    if comment is None:
+        raise NotFound("comment not found", code="comment_not_found")
+    if comment.author_id != principal.sub:
+        if comment.visible:
+            raise Forbidden("only the author may change this comment", code="not_author")
+        raise NotFound("comment not found", code="comment_not_found")
+    if comment.status == CommentStatus.deleted:
+        raise Conflict("this comment was deleted", code="comment_deleted")
+    return comment
+
+
+async def edit_comment(
+    *,
+    sessionmaker: Sessionmaker,
+    jobs: JobQueue,
+    channels: ChannelBroker,
+    settings: Settings,
+    principal: Principal,
+    comment_id: int,
+    body: str,
+) -> dict[str, Any]:
+    """Change a comment's text within the edit window; it re-enters moderation."""
+    body = clean_body(body, settings)
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        user = await ensure_user(session, principal, now)
+        check_may_write(user, now)
+        comment = await _own_comment(session, comment_id, principal)
+        if comment.status == CommentStatus.rejected:
+            raise Conflict("a rejected comment cannot be edited", code="comment_rejected")
+        if now - comment.created_at > dt.timedelta(seconds=settings.edit_window_seconds):
+            raise Forbidden("the edit window for this comment has closed", code="edit_window_closed")
+        if body == comment.body:
+            return public_comment(comment, user.name, viewer=user.id)
+        was_visible = comment.visible
+        comment.body, comment.html, comment.edited_at = body, render_html(body), now
+        comment.scores = comment.risk = comment.model = comment.decision_reason = None
+        await transition(
+            session, comment, CommentStatus.pending, actor=user.id, action="edit", now=now,
+            reason="edited by its author; awaiting moderation",
+        )
+        out = public_comment(comment, user.name, viewer=user.id)
+    await enqueue_scoring(jobs, [comment_id])
+    if was_visible:
+        await publish_safely(
+            channels, article_channel(comment.article_id), EventType.comment_removed,
+            {"id": comment_id, "reason": "edited"},
+        )
+    return out
+
+
+async def delete_comment(
+    *,
+    sessionmaker: Sessionmaker,
+    channels: ChannelBroker,
+    principal: Principal,
+    comment_id: int,
+) -> None:
+    """The author removes a comment; a published one leaves a placeholder in its thread."""
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        await ensure_user(session, principal, now)
+        comment = await _own_comment(session, comment_id, principal)
+        was_visible = comment.visible
+        await transition(
+            session, comment, CommentStatus.deleted, actor=principal.sub, action="delete",
+            now=now, reason="deleted by its author",
+        )
+        article_id = comment.article_id
+    if was_visible:
+        await publish_safely(
+            channels, article_channel(article_id), EventType.comment_removed,
+            {"id": comment_id, "placeholder": True},
+        )
+
+
+async def _published_for_update(session: AsyncSession, comment_id: int) -> Comment:
+    comment = await lock_comment(session, comment_id)
+    if comment is None or not comment.visible:
+        raise NotFound("comment not found", code="comment_not_found")
+    if comment.status != CommentStatus.approved:
+        raise Conflict("this comment no longer takes reactions", code="comment_deleted")
+    return comment
+
+
+async def react(
+    *,
+    sessionmaker: Sessionmaker,
+    channels: ChannelBroker,
+    principal: Principal,
+    comment_id: int,
+    kind: str,
+    on: bool,
+) -> dict[str, Any]:
+    """Add or remove the caller's reaction (idempotent); counts stay exact under concurrency."""
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        user = await ensure_user(session, principal, now)
+        check_may_write(user, now)
+        # The row lock serialises reactors of one comment, so the recount below is exact.
+        comment = await _published_for_update(session, comment_id)
+        if on:
+            stmt = insert_for(session, Reaction).values(
+                comment_id=comment_id, user_id=user.id, kind=kind, created_at=now
+            )
+            result = await session.execute(stmt.on_conflict_do_nothing())
+        else:
+            result = await session.execute(
+                delete(Reaction).where(
+                    Reaction.comment_id == comment_id,
+                    Reaction.user_id == user.id,
+                    Reaction.kind == kind,
+                )
+            )
+        changed = bool(getattr(result, "rowcount", 0))
+        if changed:
+            rows = await session.execute(
+                select(Reaction.kind, func.count())
+                .where(Reaction.comment_id == comment_id)
+                .group_by(Reaction.kind)
+            )
+            comment.reactions = {k: int(n) for k, n in rows.tuples()}
+            comment.reaction_count = sum(comment.reactions.values())
+        counts = {"id": comment_id, "reactions": dict(comment.reactions),
+                  "reaction_count": comment.reaction_count}
+        article_id = comment.article_id
+    if changed:
+        await publish_safely(
+            channels, article_channel(article_id), EventType.comment_reactions, counts
+        )
+    return counts
+
+
+async def report(
+    *,
+    sessionmaker: Sessionmaker,
+    channels: ChannelBroker,
+    principal: Principal,
+    comment_id: int,
+    reason: str,
+    note: str | None,
+    hold_after: int,
+) -> dict[str, Any]:
+    """Record one report per user per comment; enough reports send it back to a human."""
+    now = utcnow()
+    async with sessionmaker.begin() as session:
+        user = await ensure_user(session, principal, now)
+        check_may_write(user, now)
+        comment = await _published_for_update(session, comment_id)
+        if comment.author_id == user.id:
+            raise Unprocessable("you cannot report your own comment", code="own_comment")
+        stmt = insert_for(session, Report).values(
+            comment_id=comment_id, user_id=user.id, reason=reason, note=note,
+            resolved=False, created_at=now,
+        )
+        result = await session.execute(stmt.on_conflict_do_nothing())
+        if not getattr(result, "rowcount", 0):
+            raise Conflict("you have already reported this comment", code="already_reported")
+        comment.report_count += 1
+        await session.execute(
+            User.__table__.update()
+            .where(User.id == comment.author_id)
+            .values(reported_count=User.reported_count + 1)
+        )
+        held = hold_after > 0 and comment.report_count >= hold_after
+        if held:
+            await transition(
+                session, comment, CommentStatus.held, actor="system", action="reports",
+                now=now, reason=f"held: {comment.report_count} reports ≥ {hold_after}",
+                details={"rule": "reports", "reports": comment.report_count},
+            )
+        article_id = comment.article_id
+    if held:
+        await publish_safely(
+            channels, article_channel(article_id), EventType.comment_removed,
+            {"id": comment_id, "reason": "reported"},
+        )
+    return {"comment_id": comment_id, "reason": reason, "created_at": now.isoformat()}
+
+
+async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> dict[str, int]:
+    from server.articles.service import approved_counts
+
+    async with sessionmaker() as session:
+        return await approved_counts(session, ids)
+
+
+__all__ = [
+    "article_counts", "delete_comment", "edit_comment", "list_replies", "list_thread",
+    "post_comment", "react", "report",
+]

@@ -1,0 +1,193 @@
+"""HTTP views of the readers' comment API: parse, call one service, answer."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from server.articles.service import check_article_id
+from server.auth import authenticated, current_principal, require_principal
+from server.comments import service
+from server.comments.schemas import (
+    REACTION_KINDS,
+    CommentCreate,
+    CommentUpdate,
+    CountsQuery,
+    RepliesQuery,
+    ReportCreate,
+    ThreadQuery,
+)
+from server.errors import BadRequest, NotFound
+from server.http import json_response, parse_id, parse_json, parse_query
+from server.ratelimit import client_ip
+from server.typedefs import CHANNELS, JOBS, RATE_LIMITER, SESSIONMAKER, SETTINGS
+
+routes = web.RouteTableDef()
+
+
+def _viewer(request: web.Request) -> str | None:
+    principal = current_principal(request)
+    return principal.sub if principal else None
+
+
+@routes.get("/api/v1/articles/counts")
+async def article_counts(request: web.Request) -> web.Response:
+    query = parse_query(request, CountsQuery)
+    ids = [i for i in query.ids.split(",") if i]
+    if not ids or len(ids) > 100:
+        raise BadRequest("ids must list 1-100 article ids", code="invalid_query")
+    for article_id in ids:
+        check_article_id(article_id)
+    counts = await service.article_counts(sessionmaker=request.app[SESSIONMAKER], ids=ids)
+    return json_response({"counts": counts})
+
+
+@routes.get("/api/v1/articles/{article_id}/comments")
+async def list_thread(request: web.Request) -> web.Response:
+    article_id = check_article_id(request.match_info["article_id"])
+    query = parse_query(request, ThreadQuery)
+    page = await service.list_thread(
+        sessionmaker=request.app[SESSIONMAKER],
+        settings=request.app[SETTINGS],
+        article_id=article_id,
+        sort=query.sort,
+        cursor=query.cursor,
+        limit=query.limit,
+        viewer=_viewer(request),
+    )
+    return json_response(page)
+
+
+@routes.post("/api/v1/articles/{article_id}/comments")
+@authenticated
+async def post_comment(request: web.Request) -> web.Response:
+    article_id = check_article_id(request.match_info["article_id"])
+    principal = require_principal(request)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 0 < len(key) <= request.app[SETTINGS].idempotency_key_max:
+        raise BadRequest("Idempotency-Key must be 1-200 characters", code="invalid_idempotency_key")
+    payload = await parse_json(request, CommentCreate)
+    if key is None:
+        await request.app[RATE_LIMITER].hit(
+            [("comments_user", principal.sub), ("comments_ip", client_ip(request))]
+        )
+    posted = await service.post_comment(
+        sessionmaker=request.app[SESSIONMAKER],
+        jobs=request.app[JOBS],
+        settings=request.app[SETTINGS],
+        principal=principal,
+        article_id=article_id,
+        body=payload.body,
+        parent_id=payload.parent_id,
+        idempotency_key=key,
+    )
+    headers = {"Idempotent-Replayed": "true"} if posted.replayed else None
+    return json_response(posted.comment, status=202, headers=headers)
+
+
+@routes.get("/api/v1/comments/{comment_id}/replies")
+async def list_replies(request: web.Request) -> web.Response:
+    comment_id = parse_id(request.match_info["comment_id"], "comment id")
+    query = parse_query(request, RepliesQuery)
+    page = await service.list_replies(
+        sessionmaker=request.app[SESSIONMAKER],
+        settings=request.app[SETTINGS],
+        comment_id=comment_id,
+        cursor=query.cursor,
+        limit=query.limit,
+        viewer=_viewer(request),
+    )
+    return json_response(page)
+
+
+@routes.patch("/api/v1/comments/{comment_id}")
+@authenticated
+async def edit_comment(request: web.Request) -> web.Response:
+    comment_id = parse_id(request.match_info["comment_id"], "comment id")
+    payload = await parse_json(request, CommentUpdate)
+    principal = require_principal(request)
+    await _limit_actions(request)
+    comment = await service.edit_comment(
+        sessionmaker=request.app[SESSIONMAKER],
+        jobs=request.app[JOBS],
+        channels=request.app[CHANNELS],
+        settings=request.app[SETTINGS],
+        principal=principal,
+        comment_id=comment_id,
+        body=payload.body,
+    )
+    return json_response(comment)
+
+
+@routes.delete("/api/v1/comments/{comment_id}")
+@authenticated
+async def delete_comment(request: web.Request) -> web.Response:
+    comment_id = parse_id(request.match_info["comment_id"], "comment id")
+    await service.delete_comment(
+        sessionmaker=request.app[SESSIONMAKER],
+        channels=request.app[CHANNELS],
+        principal=require_principal(request),
+        comment_id=comment_id,
+    )
+    return web.Response(status=204)
+
+
+def _reaction_kind(request: web.Request) -> str:
+    kind = request.match_info["kind"]
+    if kind not in REACTION_KINDS:
+        raise NotFound(
+            f"unknown reaction; use one of {', '.join(sorted(REACTION_KINDS))}",
+            code="unknown_reaction",
+        )
+    return kind
+
+
+async def _limit_actions(request: web.Request) -> None:
+    principal = require_principal(request)
+    await request.app[RATE_LIMITER].hit(
+        [("actions_user", principal.sub), ("actions_ip", client_ip(request))]
+    )
+
+
+@routes.put("/api/v1/comments/{comment_id}/reactions/{kind}")
+@authenticated
+async def add_reaction(request: web.Request) -> web.Response:
+    return await _react(request, on=True)
+
+
+@routes.delete("/api/v1/comments/{comment_id}/reactions/{kind}")
+@authenticated
+async def remove_reaction(request: web.Request) -> web.Response:
+    return await _react(request, on=False)
+
+
+async def _react(request: web.Request, *, on: bool) -> web.Response:
+    comment_id = parse_id(request.match_info["comment_id"], "comment id")
+    kind = _reaction_kind(request)
+    await _limit_actions(request)
+    counts = await service.react(
+        sessionmaker=request.app[SESSIONMAKER],
+        channels=request.app[CHANNELS],
+        principal=require_principal(request),
+        comment_id=comment_id,
+        kind=kind,
+        on=on,
+    )
+    return json_response(counts)
+
+
+@routes.post("/api/v1/comments/{comment_id}/reports")
+@authenticated
+async def report_comment(request: web.Request) -> web.Response:
+    comment_id = parse_id(request.match_info["comment_id"], "comment id")
+    payload = await parse_json(request, ReportCreate)
+    await _limit_actions(request)
+    result = await service.report(
+        sessionmaker=request.app[SESSIONMAKER],
+        channels=request.app[CHANNELS],
+        principal=require_principal(request),
+        comment_id=comment_id,
+        reason=payload.reason.value,
+        note=payload.note,
+        hold_after=request.app[SETTINGS].report_hold_count,
+    )
+    return json_response(result, status=201)

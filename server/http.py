@@ -1,0 +1,91 @@
+"""Request parsing and JSON responses shared by every view."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from server.errors import BadRequest, Unprocessable
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Payload(BaseModel):
+    """Base of every request body: unknown fields and loose types are refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+        for err in exc.errors()
+    ]
+
+
+def _summary(details: list[dict[str, str]]) -> str:
+    first = details[0]
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{first['field']}: {first['problem']}{more}"
+
+
+def validate(model: type[M], data: Any) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = _validation_details(exc)
+        raise Unprocessable(_summary(details), code="invalid", details=details) from exc
+
+
+async def parse_json(request: web.Request, model: type[M]) -> M:
+    """The request body as ``model``, or a 400 (not JSON) / 413 (too big) / 422 (wrong shape)."""
+    raw = await request.read()
+    if not raw:
+        raise BadRequest("a JSON body is required", code="invalid_json")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"body is not valid JSON: {exc}", code="invalid_json") from exc
+    if not isinstance(data, dict):
+        raise BadRequest("body must be a JSON object", code="invalid_json")
+    return validate(model, data)
+
+
+def parse_query(request: web.Request, model: type[M]) -> M:
+    """Query parameters as ``model`` (every field a string to coerce) or a 400."""
+    params: dict[str, Any] = dict(request.query)
+    if len(params) != len(request.query):
+        raise BadRequest("query parameters must not repeat", code="invalid_query")
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        details = _validation_details(exc)
+        raise BadRequest(_summary(details), code="invalid_query", details=details) from exc
+
+
+def parse_id(raw: str, name: str = "id") -> int:
+    """A positive integer id from a path segment, or a 400."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18 or int(raw) <= 0:
+        raise BadRequest(f"{name} must be a positive integer", code="invalid_id")
+    return int(raw)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    raise TypeError
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status,
+        body=orjson.dumps(data, default=_default),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+__all__ = ["Payload", "json_response", "parse_id", "parse_json", "parse_query", "validate"]

@@ -1,0 +1,67 @@
+"""Per-user and per-IP rate limits, kept in Redis (or memory on the embedded default)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+from aiohttp import web
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from server.errors import TooManyRequests
+from server.settings import Settings
+from server.typedefs import SETTINGS
+
+
+class RateLimiter:
+    """Named limits (``comments_user`` …) checked with one call per request."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit_enabled
+        self._storage: Storage
+        if settings.redis_url is None:
+            self._storage = MemoryStorage()
+        else:
+            self._storage = RedisStorage(
+                "async+" + settings.redis_url,
+                implementation="redispy",
+                key_prefix=settings.redis_prefix + "ratelimit",
+            )
+        self._limiter = MovingWindowRateLimiter(self._storage)
+        self._rules: dict[str, list[RateLimitItem]] = {
+            "comments_user": parse_many(settings.rate_limit_comments_user),
+            "comments_ip": parse_many(settings.rate_limit_comments_ip),
+            "actions_user": parse_many(settings.rate_limit_actions_user),
+            "actions_ip": parse_many(settings.rate_limit_actions_ip),
+        }
+
+    async def hit(self, checks: Sequence[tuple[str, str]]) -> None:
+        """Count one hit for each (rule, identity); raise TooManyRequests when any is spent."""
+        if not self.enabled:
+            return
+        for rule, identity in checks:
+            for item in self._rules[rule]:
+                if not await self._limiter.hit(item, rule, identity):
+                    stats = await self._limiter.get_window_stats(item, rule, identity)
+                    retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+                    raise TooManyRequests(
+                        f"too many requests; retry in {retry_after} s ({item})",
+                        headers={"Retry-After": str(retry_after)},
+                    )
+
+    async def reset(self) -> None:
+        await self._storage.reset()
+
+
+def client_ip(request: web.Request) -> str:
+    """The caller's address; behind a trusted proxy, the first X-Forwarded-For hop."""
+    settings = request.app[SETTINGS]
+    if settings.trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        first = forwarded.split(",")[0].strip()
+        if first:
+            return first
+    return request.remote or "unknown"
