@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_JWT_SECRET = "baraza-insecure-development-secret"  # noqa: S105 - refused outside the embedded default
+DEFAULT_JWT_SECRET = "baraza-insecure-development-secret-change-me"  # noqa: S105 - refused outside the embedded default
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./baraza.db"
 
 
@@ -130,8 +130,9 @@ class Settings(BaseSettings):
                 "BARAZA_JWT_SECRET must be set to the host site's secret when a "
                 "non-embedded database is configured"
             )
-        if len(self.jwt_secret) < 16:
-            raise ValueError("BARAZA_JWT_SECRET must be at least 16 characters")
+        if len(self.jwt_secret.encode()) < 32:
+            # RFC 7518 §3.2: an HS256 key must be at least 256 bits.
+            raise ValueError("BARAZA_JWT_SECRET must be at least 32 bytes")
         if self.page_size > self.max_page_size:
             raise ValueError("page_size must not exceed max_page_size")
         if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):
