@@ -32,7 +32,9 @@ PositiveInt = Annotated[int, Field(gt=0)]
 class Settings(BaseSettings):
     """Every knob Baraza reads. Each field is ``BARAZA_<NAME>`` in the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="BARAZA_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="BARAZA_", extra="forbid", frozen=True, env_ignore_empty=True
+    )
 
     # Storage and transport
     database_url: str = EMBEDDED_DATABASE_URL
@@ -88,6 +90,9 @@ class Settings(BaseSettings):
     sweeper_interval_seconds: Annotated[float, Field(gt=0)] = 30.0
     sweeper_pending_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     embedded_worker: bool | None = None
+    # `baraza worker` serves Prometheus metrics on this port (0: off).
+    worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    worker_shutdown_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     # Live updates
     live_history_size: PositiveInt = 1000
@@ -102,6 +107,13 @@ class Settings(BaseSettings):
     # Ops
     log_format: LogFormat = LogFormat.text
     log_level: str = "INFO"
+
+    # Live blog
+    liveblog_page_size: PositiveInt = 20
+    liveblog_max_page_size: PositiveInt = 100
+    liveblog_body_max_chars: PositiveInt = 20_000
+    # Cache-Control max-age of anonymous reads: how stale a CDN may serve a page or a poll.
+    liveblog_cache_seconds: Annotated[int, Field(ge=0, le=300)] = 5
 
     @property
     def embedded(self) -> bool:

@@ -43,6 +43,9 @@ async def lock_comments(session: AsyncSession, comment_ids: Sequence[int]) -> li
     return list(result.scalars())
 
 
+DECISIONS = frozenset({CommentStatus.approved, CommentStatus.held, CommentStatus.rejected})
+
+
 def _visible_after(comment: Comment, status: CommentStatus) -> bool:
     if status is CommentStatus.approved:
         return True
@@ -71,6 +74,9 @@ async def transition(
     comment.updated_at = now
     if status is CommentStatus.approved and comment.published_at is None:
         comment.published_at = now
+    if status in DECISIONS:
+        comment.decision_reason = reason
+        comment.decided_at = now
     await _adjust_counters(session, comment, before, status, was_visible)
     record = ModerationAction(
         actor_id=actor,

@@ -1,0 +1,213 @@
+"""POST /articles/{id}/comments: storing, validation, idempotency, limits and refusals."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from server.articles.models import Article
+from server.comments.models import Comment, CommentStatus
+from server.users.models import User
+from tests.conftest import auth
+from tests.factories import make_comment, make_user
+
+URL = "/api/v1/articles/story-1/comments"
+
+
+async def count_comments(sessionmaker) -> int:
+    async with sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Comment)) or 0)
+
+
+async def test_post_stores_pending_and_enqueues(client, token, sessionmaker, redis_client, settings):
+    r = await client.post(URL, json={"body": "  Good reporting.\r\n\r\nThanks  "},
+                          headers=auth(token("amina")))
+    assert r.status == 202
+    data = await r.json()
+    assert data["status"] == "pending"
+    assert data["body"] == "Good reporting.\n\nThanks"
+    assert data["html"] == "<p>Good reporting.</p><p>Thanks</p>"
+    assert data["author"] == {"id": "amina", "name": "Amina"}
+    assert data["awaiting_review"] is True
+    async with sessionmaker() as session:
+        stored = await session.get(Comment, data["id"])
+        assert stored is not None and stored.status == "pending" and not stored.visible
+        article = await session.get(Article, "story-1")
+        assert article is not None and article.comments == "open" and article.moderation == "post"
+        user = await session.get(User, "amina")
+        assert user is not None and user.name == "Amina"
+    entries = await redis_client.xrange(f"{settings.redis_prefix}jobs:score")
+    assert [int(fields[b"comment_id"]) for _id, fields in entries] == [data["id"]]
+
+
+async def test_html_is_escaped_and_links_are_ugc(client, token):
+    body = '<script>alert(1)</script> see https://example.com/a?b=1&c=2 "quoted"'
+    r = await client.post(URL, json={"body": body}, headers=auth(token()))
+    html = (await r.json())["html"]
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert '<a href="https://example.com/a?b=1&amp;c=2" rel="nofollow ugc"' in html
+    assert "&quot;quoted&quot;" in html
+
+
+async def test_body_normalisation_and_bounds(client, token, sessionmaker):
+    headers = auth(token())
+    cases = {
+        "": "body_empty",
+        "   \n\t  ": "body_empty",
+        "\u200b": "body_empty",
+        "x" * 5001: "body_too_long",
+    }
+    for body, code in cases.items():
+        r = await client.post(URL, json={"body": body}, headers=headers)
+        assert r.status == 422, body
+        assert (await r.json())["error"]["code"] == code
+    r = await client.post(URL, json={"body": "x" * 5000}, headers=headers)
+    assert r.status == 202
+    r = await client.post(URL, json={"body": "e\u0301\x07ok"}, headers=headers)
+    assert (await r.json())["body"] == "\u00e9ok"  # NFC, control character removed
+    assert await count_comments(sessionmaker) == 2
+
+
+async def test_bad_payloads_are_4xx_and_store_nothing(client, token, sessionmaker):
+    headers = auth(token())
+    bad = [
+        (b"not json", 400, "invalid_json"),
+        (b"[1, 2]", 400, "invalid_json"),
+        (b"", 400, "invalid_json"),
+        (b'{"body": 5}', 422, "invalid"),
+        (b'{"body": "hi", "extra": 1}', 422, "invalid"),
+        (b'{"body": "hi", "parent_id": "1"}', 422, "invalid"),
+        (b'{"body": "hi", "parent_id": -3}', 422, "invalid"),
+        (b'{"text": "hi"}', 422, "invalid"),
+    ]
+    for raw, status, code in bad:
+        r = await client.post(URL, data=raw, headers={**headers, "Content-Type": "application/json"})
+        assert r.status == status, raw
+        body = await r.json()
+        assert body["error"]["code"] == code, raw
+        assert body["error"]["message"]
+    r = await client.post(URL, data=b'{"body": "' + b"x" * 70_000 + b'"}', headers=headers)
+    assert r.status == 413
+    assert (await r.json())["error"]["code"] == "payload_too_large"
+    r = await client.post("/api/v1/articles/bad id!/comments", json={"body": "hi"}, headers=headers)
+    assert r.status == 400
+    assert await count_comments(sessionmaker) == 0
+
+
+async def test_auth_failures(client, token, settings):
+    r = await client.post(URL, json={"body": "hi"})
+    assert r.status == 401 and (await r.json())["error"]["code"] == "unauthenticated"
+    r = await client.post(URL, json={"body": "hi"}, headers={"Authorization": "Basic abc"})
+    assert r.status == 401 and (await r.json())["error"]["code"] == "invalid_token"
+    forged = token().rsplit(".", 1)[0] + ".c2lnbmF0dXJl"
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(forged))
+    assert r.status == 401 and (await r.json())["error"]["code"] == "invalid_token"
+    expired = token(ttl=-120)
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(expired))
+    assert r.status == 401 and (await r.json())["error"]["code"] == "token_expired"
+    within_leeway = token(ttl=-5)
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(within_leeway))
+    assert r.status == 202
+
+
+async def test_idempotency_key_returns_first_result(client, token, sessionmaker):
+    headers = {**auth(token()), "Idempotency-Key": "k-1"}
+    first = await client.post(URL, json={"body": "once"}, headers=headers)
+    again = await client.post(URL, json={"body": "once"}, headers=headers)
+    assert first.status == again.status == 202
+    assert (await first.json())["id"] == (await again.json())["id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = await client.post(URL, json={"body": "different"}, headers=headers)
+    assert other.status == 422
+    assert (await other.json())["error"]["code"] == "idempotency_key_reused"
+    assert await count_comments(sessionmaker) == 1
+
+
+async def test_concurrent_retries_make_one_comment(client, token, sessionmaker):
+    headers = {**auth(token()), "Idempotency-Key": "burst"}
+    replies = await asyncio.gather(
+        *[client.post(URL, json={"body": "retry storm"}, headers=headers) for _ in range(8)]
+    )
+    ids = {(await r.json())["id"] for r in replies}
+    assert {r.status for r in replies} == {202}
+    assert len(ids) == 1
+    assert await count_comments(sessionmaker) == 1
+
+
+async def test_closed_article_is_refused(client, token, sessionmaker):
+    editor = auth(token("ed", roles=["editor"]))
+    r = await client.put("/api/v1/articles/story-1", json={"comments": "closed"}, headers=editor)
+    assert r.status == 200
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(token()))
+    assert r.status == 403
+    assert (await r.json())["error"]["code"] == "article_closed"
+    r = await client.put("/api/v1/articles/story-1",
+                         json={"comments": "open", "closes_at": "2001-01-01T00:00:00Z"},
+                         headers=editor)
+    assert r.status == 200
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(token()))
+    assert (await r.json())["error"]["code"] == "article_closed"
+    assert await count_comments(sessionmaker) == 0
+
+
+async def test_banned_and_suspended_users_are_refused(client, token, sessionmaker):
+    await make_user(sessionmaker, "banned-1", status="banned")
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(token("banned-1")))
+    assert r.status == 403 and (await r.json())["error"]["code"] == "user_banned"
+    await make_user(sessionmaker, "susp-1", status="suspended")
+    r = await client.post(URL, json={"body": "hi"}, headers=auth(token("susp-1")))
+    assert r.status == 403 and (await r.json())["error"]["code"] == "user_suspended"
+    assert await count_comments(sessionmaker) == 0
+
+
+async def test_replies_attach_and_depth_is_capped(client, token, sessionmaker, settings):
+    parent = await make_comment(sessionmaker, article_id="story-1")
+    chain = [parent]
+    for _ in range(settings.max_depth):
+        chain.append(await make_comment(sessionmaker, article_id="story-1", parent_id=chain[-1]))
+    deepest = chain[-1]
+    r = await client.post(URL, json={"body": "deeper", "parent_id": deepest},
+                          headers=auth(token()))
+    assert r.status == 202
+    data = await r.json()
+    assert data["depth"] == settings.max_depth
+    assert data["parent_id"] == chain[-2]  # joins the deepest allowed level
+
+
+async def test_reply_parent_rules(client, token, sessionmaker):
+    headers = auth(token())
+    other = await make_comment(sessionmaker, article_id="story-2")
+    held = await make_comment(sessionmaker, article_id="story-1", status=CommentStatus.held)
+    r = await client.post(URL, json={"body": "x", "parent_id": other}, headers=headers)
+    assert r.status == 422 and (await r.json())["error"]["code"] == "invalid_parent"
+    r = await client.post(URL, json={"body": "x", "parent_id": held}, headers=headers)
+    assert r.status == 422 and (await r.json())["error"]["code"] == "invalid_parent"
+    r = await client.post(URL, json={"body": "x", "parent_id": 999999}, headers=headers)
+    assert r.status == 404 and (await r.json())["error"]["code"] == "parent_not_found"
+
+
+async def test_rate_limit_per_user(make_client, make_settings, token):
+    client = await make_client(make_settings(rate_limit_enabled=True,
+                                             rate_limit_comments_user="3/minute"))
+    headers = auth(token("chatty"))
+    statuses = [
+        (await client.post(URL, json={"body": f"n{i}"}, headers=headers)).status for i in range(4)
+    ]
+    assert statuses == [202, 202, 202, 429]
+    r = await client.post(URL, json={"body": "again"}, headers=headers)
+    assert r.status == 429
+    assert int(r.headers["Retry-After"]) >= 1
+    assert (await r.json())["error"]["code"] == "rate_limited"
+    other = await client.post(URL, json={"body": "me too"}, headers=auth(token("quiet")))
+    assert other.status == 202
+
+
+async def test_rate_limit_per_ip(make_client, make_settings, token):
+    client = await make_client(make_settings(rate_limit_enabled=True,
+                                             rate_limit_comments_ip="2/minute"))
+    statuses = [
+        (await client.post(URL, json={"body": "hi"}, headers=auth(token(f"u{i}")))).status
+        for i in range(3)
+    ]
+    assert statuses == [202, 202, 429]
