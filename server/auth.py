@@ -104,11 +104,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 
 def current_principal(request: web.Request) -> Principal | None:
-    return request.get(PRINCIPAL)
+    principal: Principal | None = request.get(PRINCIPAL)
+    return principal
 
 
 def require_principal(request: web.Request) -> Principal:
-    principal = request.get(PRINCIPAL)
+    principal: Principal | None = request.get(PRINCIPAL)
     if principal is None:
         raise Unauthorized("this action needs a signed-in user", code="unauthenticated")
     return principal

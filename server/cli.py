@@ -59,8 +59,10 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     roles = args.role or []
     unknown = [r for r in roles if r not in Role.__members__]
     if unknown:
-        print(f"unknown role(s): {', '.join(unknown)}; use moderator, editor or admin",
-              file=sys.stderr)
+        print(
+            f"unknown role(s): {', '.join(unknown)}; use moderator, editor or admin",
+            file=sys.stderr,
+        )
         return 2
     print(mint_token(settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl))
     return 0
@@ -76,8 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run scoring workers against Redis")
-    worker.add_argument("--concurrency", type=int, default=None,
-                        help="consumers in this process (default BARAZA_WORKER_CONCURRENCY)")
+    worker.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        help="consumers in this process (default BARAZA_WORKER_CONCURRENCY)",
+    )
     worker.set_defaults(run=_worker)
 
     migrate = commands.add_parser("migrate", help="upgrade the database schema")

@@ -144,13 +144,20 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         message = exc.reason if exc.status != 413 else "request body is too large"
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
         return error_response(exc.status, code, message, headers=headers)
-    except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, OSError,
-            redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+    except (
+        sqlalchemy.exc.OperationalError,
+        sqlalchemy.exc.InterfaceError,
+        OSError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+    ) as exc:
         if isinstance(exc, ConnectionResetError):
             raise
         log.warning("dependency unavailable on %s %s: %r", request.method, request.path, exc)
         return error_response(
-            503, "unavailable", "a backing service is unavailable; retry shortly",
+            503,
+            "unavailable",
+            "a backing service is unavailable; retry shortly",
             headers={"Retry-After": "1"},
         )
     except Exception:

@@ -79,7 +79,9 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
-def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.Response(
         status=status,
         body=orjson.dumps(data, default=_default),

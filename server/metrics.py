@@ -12,7 +12,9 @@ REQUESTS = Counter(
     "baraza_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
 )
 LATENCY = Histogram(
-    "baraza_http_request_seconds", "HTTP request latency", ["method", "route"],
+    "baraza_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 

@@ -100,7 +100,9 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         try:
             tables = [
                 r["tablename"]
-                for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
+                for r in await conn.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public'"
+                )
                 if r["tablename"] not in TABLES_TO_KEEP
             ]
             if tables:
@@ -123,8 +125,13 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 def token(settings: Settings) -> Callable[..., str]:
     """``token("u1", roles=["moderator"])`` → a signed bearer token."""
 
-    def make(sub: str = "reader-1", *, name: str | None = None, roles: list[str] | None = None,
-             ttl: int = 3600) -> str:
+    def make(
+        sub: str = "reader-1",
+        *,
+        name: str | None = None,
+        roles: list[str] | None = None,
+        ttl: int = 3600,
+    ) -> str:
         return mint_token(settings, sub=sub, name=name or sub.title(), roles=roles, ttl_seconds=ttl)
 
     return make
@@ -135,12 +142,12 @@ def auth(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def make_client(
-    aiohttp_client: Callable[..., Any], settings: Settings
-) -> Callable[..., Any]:
+async def make_client(aiohttp_client: Callable[..., Any], settings: Settings) -> Callable[..., Any]:
     """``await make_client(**settings_overrides)`` → a test client of a fresh app."""
 
-    async def make(app_settings: Settings | None = None) -> TestClient[web.Request, web.Application]:
+    async def make(
+        app_settings: Settings | None = None,
+    ) -> TestClient[web.Request, web.Application]:
         client: TestClient[web.Request, web.Application] = await aiohttp_client(
             create_app(app_settings or settings)
         )

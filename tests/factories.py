@@ -16,8 +16,14 @@ async def make_user(sessionmaker: Sessionmaker, sub: str, *, status: str = "acti
     async with sessionmaker.begin() as session:
         user = await session.get(User, sub)
         if user is None:
-            user = User(id=sub, name=sub.title(), status=status, approved_count=0,
-                        rejected_count=0, reported_count=0)
+            user = User(
+                id=sub,
+                name=sub.title(),
+                status=status,
+                approved_count=0,
+                rejected_count=0,
+                reported_count=0,
+            )
             session.add(user)
         else:
             user.status = status
@@ -39,14 +45,28 @@ async def make_comment(
         await get_or_create_article(session, article_id)
         depth, root = 0, None
         if parent_id is not None:
-            parent = (await session.execute(select(Comment).where(Comment.id == parent_id))).scalar_one()
+            parent = (
+                await session.execute(select(Comment).where(Comment.id == parent_id))
+            ).scalar_one()
             depth, root = parent.depth + 1, parent.thread_root
         now = utcnow()
         comment = Comment(
-            article_id=article_id, parent_id=parent_id, root_id=root, depth=depth,
-            author_id=author, body=body, html=render_html(body), status="pending",
-            visible=False, featured=False, reactions={}, reaction_count=0, reply_count=0,
-            report_count=0, created_at=now, updated_at=now,
+            article_id=article_id,
+            parent_id=parent_id,
+            root_id=root,
+            depth=depth,
+            author_id=author,
+            body=body,
+            html=render_html(body),
+            status="pending",
+            visible=False,
+            featured=False,
+            reactions={},
+            reaction_count=0,
+            reply_count=0,
+            report_count=0,
+            created_at=now,
+            updated_at=now,
         )
         session.add(comment)
         await session.flush()
@@ -61,5 +81,12 @@ async def set_status(sessionmaker: Sessionmaker, comment_id: int, status: Commen
         comment = await lock_comment(session, comment_id)
         if comment is None:
             raise LookupError(comment_id)
-        await transition(session, comment, status, actor="test", action="test", now=utcnow(),
-                          reason="set by a test")
+        await transition(
+            session,
+            comment,
+            status,
+            actor="test",
+            action="test",
+            now=utcnow(),
+            reason="set by a test",
+        )

@@ -37,7 +37,8 @@ def test_migrate_builds_an_embedded_database(tmp_path, monkeypatch):
 
 
 def test_console_script_help():
-    out = subprocess.run([sys.executable, "-m", "server.cli", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "server.cli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("serve", "worker", "migrate", "token"):
         assert command in out

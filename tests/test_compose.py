@@ -20,7 +20,9 @@ def _compose() -> dict:
 def test_services_have_the_production_shape():
     services = _compose()["services"]
     assert set(services) >= {"postgres", "redis", "migrate", "server", "worker"}
-    assert services["server"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert (
+        services["server"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    )
     assert services["migrate"]["restart"] == "no"
 
 

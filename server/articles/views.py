@@ -65,9 +65,14 @@ async def update_article(request: web.Request) -> web.Response:
         article.updated_at = utcnow()
         session.add(
             ModerationAction(
-                actor_id=principal.sub, action="article.update", reason=None,
-                details={"article_id": article_id, "before": before,
-                         "after": {k: _plain(getattr(article, k)) for k in changes}},
+                actor_id=principal.sub,
+                action="article.update",
+                reason=None,
+                details={
+                    "article_id": article_id,
+                    "before": before,
+                    "after": {k: _plain(getattr(article, k)) for k in changes},
+                },
                 created_at=utcnow(),
             )
         )

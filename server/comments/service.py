@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,8 +53,10 @@ async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
     """Hand comments to the scorers. The rows are committed: if this fails the sweeper retries."""
     try:
         await jobs.enqueue(comment_ids)
-    except Exception:  # noqa: BLE001 - the comment is safe in the database either way
-        log.warning("could not enqueue %s for scoring; the sweeper will", comment_ids, exc_info=True)
+    except Exception:
+        log.warning(
+            "could not enqueue %s for scoring; the sweeper will", comment_ids, exc_info=True
+        )
 
 
 async def publish_safely(
@@ -63,7 +65,7 @@ async def publish_safely(
     """Publish after commit; a broker outage must not fail a request whose data is stored."""
     try:
         await channels.publish(channel, type, data)
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.warning("could not publish %s on %s", type, channel, exc_info=True)
 
 
@@ -77,14 +79,20 @@ async def _attach_point(
     if parent.article_id != article_id:
         raise Unprocessable("parent comment belongs to another article", code="invalid_parent")
     if parent.status != CommentStatus.approved:
-        raise Unprocessable("replies are only possible to published comments", code="invalid_parent")
+        raise Unprocessable(
+            "replies are only possible to published comments", code="invalid_parent"
+        )
     if parent.depth >= max_depth and parent.parent_id is not None:
         return parent.parent_id, parent.thread_root, parent.depth
     return parent.id, parent.thread_root, parent.depth + 1
 
 
 async def _replay(
-    session: AsyncSession, author: str, key: str, article_id: str, body: str,
+    session: AsyncSession,
+    author: str,
+    key: str,
+    article_id: str,
+    body: str,
     parent_id: int | None,
 ) -> Comment | None:
     existing = (
@@ -95,7 +103,9 @@ async def _replay(
     if existing is None:
         return None
     same = existing.article_id == article_id and existing.body == body
-    if not same or (parent_id is not None and existing.parent_id != parent_id and existing.depth == 0):
+    if not same or (
+        parent_id is not None and existing.parent_id != parent_id and existing.depth == 0
+    ):
         raise Unprocessable(
             "this Idempotency-Key was used for a different comment", code="idempotency_key_reused"
         )
@@ -134,11 +144,23 @@ async def post_comment(
                     session, parent_id, article_id, settings.max_depth
                 )
             comment = Comment(
-                article_id=article_id, parent_id=parent, root_id=root, depth=depth,
-                author_id=user.id, body=body, html=render_html(body),
-                status=CommentStatus.pending.value, visible=False, featured=False,
-                reactions={}, reaction_count=0, reply_count=0, report_count=0,
-                idempotency_key=idempotency_key, created_at=now, updated_at=now,
+                article_id=article_id,
+                parent_id=parent,
+                root_id=root,
+                depth=depth,
+                author_id=user.id,
+                body=body,
+                html=render_html(body),
+                status=CommentStatus.pending.value,
+                visible=False,
+                featured=False,
+                reactions={},
+                reaction_count=0,
+                reply_count=0,
+                report_count=0,
+                idempotency_key=idempotency_key,
+                created_at=now,
+                updated_at=now,
             )
             session.add(comment)
             await session.flush()
@@ -182,7 +204,10 @@ def _thread_order(sort: Sort, cursor: Cursor | None) -> tuple[list[Any], list[An
     order = [Comment.reaction_count.desc(), Comment.id.desc()]
     if cursor is None:
         return order, []
-    return order, [tuple_(Comment.reaction_count, Comment.id) < tuple_(cursor.rc, cursor.id)]
+    after = tuple_(Comment.reaction_count, Comment.id) < tuple_(
+        literal(cursor.rc), literal(cursor.id)
+    )
+    return order, [after]
 
 
 async def _first_replies(
@@ -240,19 +265,23 @@ async def list_thread(
     order, after = _thread_order(sort, position)
     async with sessionmaker() as session:
         rows = (
-            await session.execute(
-                select(Comment, User.name)
-                .join(User, User.id == Comment.author_id)
-                .where(
-                    Comment.article_id == article_id,
-                    Comment.parent_id.is_(None),
-                    Comment.visible.is_(True),
-                    *after,
+            (
+                await session.execute(
+                    select(Comment, User.name)
+                    .join(User, User.id == Comment.author_id)
+                    .where(
+                        Comment.article_id == article_id,
+                        Comment.parent_id.is_(None),
+                        Comment.visible.is_(True),
+                        *after,
+                    )
+                    .order_by(*order)
+                    .limit(size + 1)
                 )
-                .order_by(*order)
-                .limit(size + 1)
             )
-        ).tuples().all()
+            .tuples()
+            .all()
+        )
         page = rows[:size]
         replies = await _first_replies(session, [c.id for c, _ in page], settings.first_replies)
         awaiting = await _awaiting(session, article_id, viewer) if position is None else []
@@ -261,7 +290,9 @@ async def list_thread(
         count = await _article_count(session, article_id)
     items = []
     for comment, name in page:
-        item = public_comment(comment, name, viewer=viewer, my_reactions=mine.get(comment.id, frozenset()))
+        item = public_comment(
+            comment, name, viewer=viewer, my_reactions=mine.get(comment.id, frozenset())
+        )
         item["replies"] = [
             public_comment(r, n, viewer=viewer, my_reactions=mine.get(r.id, frozenset()))
             for r, n in replies.get(comment.id, [])
@@ -320,18 +351,22 @@ async def list_replies(
         if parent is None or not parent.visible:
             raise NotFound("comment not found", code="comment_not_found")
         rows = (
-            await session.execute(
-                select(Comment, User.name)
-                .join(User, User.id == Comment.author_id)
-                .where(
-                    Comment.parent_id == comment_id,
-                    Comment.visible.is_(True),
-                    *([Comment.id > position.id] if position else []),
+            (
+                await session.execute(
+                    select(Comment, User.name)
+                    .join(User, User.id == Comment.author_id)
+                    .where(
+                        Comment.parent_id == comment_id,
+                        Comment.visible.is_(True),
+                        *([Comment.id > position.id] if position else []),
+                    )
+                    .order_by(Comment.id)
+                    .limit(size + 1)
                 )
-                .order_by(Comment.id)
-                .limit(size + 1)
             )
-        ).tuples().all()
+            .tuples()
+            .all()
+        )
         page = rows[:size]
         mine = await _my_reactions(session, viewer, [c.id for c, _ in page])
     next_cursor = (
@@ -380,21 +415,30 @@ async def edit_comment(
         if comment.status == CommentStatus.rejected:
             raise Conflict("a rejected comment cannot be edited", code="comment_rejected")
         if now - comment.created_at > dt.timedelta(seconds=settings.edit_window_seconds):
-            raise Forbidden("the edit window for this comment has closed", code="edit_window_closed")
+            raise Forbidden(
+                "the edit window for this comment has closed", code="edit_window_closed"
+            )
         if body == comment.body:
             return public_comment(comment, user.name, viewer=user.id)
         was_visible = comment.visible
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
         await transition(
-            session, comment, CommentStatus.pending, actor=user.id, action="edit", now=now,
+            session,
+            comment,
+            CommentStatus.pending,
+            actor=user.id,
+            action="edit",
+            now=now,
             reason="edited by its author; awaiting moderation",
         )
         out = public_comment(comment, user.name, viewer=user.id)
     await enqueue_scoring(jobs, [comment_id])
     if was_visible:
         await publish_safely(
-            channels, article_channel(comment.article_id), EventType.comment_removed,
+            channels,
+            article_channel(comment.article_id),
+            EventType.comment_removed,
             {"id": comment_id, "reason": "edited"},
         )
     return out
@@ -414,13 +458,20 @@ async def delete_comment(
         comment = await _own_comment(session, comment_id, principal)
         was_visible = comment.visible
         await transition(
-            session, comment, CommentStatus.deleted, actor=principal.sub, action="delete",
-            now=now, reason="deleted by its author",
+            session,
+            comment,
+            CommentStatus.deleted,
+            actor=principal.sub,
+            action="delete",
+            now=now,
+            reason="deleted by its author",
         )
         article_id = comment.article_id
     if was_visible:
         await publish_safely(
-            channels, article_channel(article_id), EventType.comment_removed,
+            channels,
+            article_channel(article_id),
+            EventType.comment_removed,
             {"id": comment_id, "placeholder": True},
         )
 
@@ -472,8 +523,11 @@ async def react(
             )
             comment.reactions = {k: int(n) for k, n in rows.tuples()}
             comment.reaction_count = sum(comment.reactions.values())
-        counts = {"id": comment_id, "reactions": dict(comment.reactions),
-                  "reaction_count": comment.reaction_count}
+        counts = {
+            "id": comment_id,
+            "reactions": dict(comment.reactions),
+            "reaction_count": comment.reaction_count,
+        }
         article_id = comment.article_id
     if changed:
         await publish_safely(
@@ -501,29 +555,40 @@ async def report(
         if comment.author_id == user.id:
             raise Unprocessable("you cannot report your own comment", code="own_comment")
         stmt = insert_for(session, Report).values(
-            comment_id=comment_id, user_id=user.id, reason=reason, note=note,
-            resolved=False, created_at=now,
+            comment_id=comment_id,
+            user_id=user.id,
+            reason=reason,
+            note=note,
+            resolved=False,
+            created_at=now,
         )
         result = await session.execute(stmt.on_conflict_do_nothing())
         if not getattr(result, "rowcount", 0):
             raise Conflict("you have already reported this comment", code="already_reported")
         comment.report_count += 1
         await session.execute(
-            User.__table__.update()
+            update(User)
             .where(User.id == comment.author_id)
             .values(reported_count=User.reported_count + 1)
         )
         held = hold_after > 0 and comment.report_count >= hold_after
         if held:
             await transition(
-                session, comment, CommentStatus.held, actor="system", action="reports",
-                now=now, reason=f"held: {comment.report_count} reports ≥ {hold_after}",
+                session,
+                comment,
+                CommentStatus.held,
+                actor="system",
+                action="reports",
+                now=now,
+                reason=f"held: {comment.report_count} reports ≥ {hold_after}",
                 details={"rule": "reports", "reports": comment.report_count},
             )
         article_id = comment.article_id
     if held:
         await publish_safely(
-            channels, article_channel(article_id), EventType.comment_removed,
+            channels,
+            article_channel(article_id),
+            EventType.comment_removed,
             {"id": comment_id, "reason": "reported"},
         )
     return {"comment_id": comment_id, "reason": reason, "created_at": now.isoformat()}
@@ -537,6 +602,12 @@ async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> d
 
 
 __all__ = [
-    "article_counts", "delete_comment", "edit_comment", "list_replies", "list_thread",
-    "post_comment", "react", "report",
+    "article_counts",
+    "delete_comment",
+    "edit_comment",
+    "list_replies",
+    "list_thread",
+    "post_comment",
+    "react",
+    "report",
 ]

@@ -63,7 +63,9 @@ class MemoryJobQueue:
                 entry.consumer = consumer
                 entry.delivered_at = now
                 entry.deliveries += 1
-                jobs.append(Job(id=job_id, comment_id=entry.comment_id, deliveries=entry.deliveries))
+                jobs.append(
+                    Job(id=job_id, comment_id=entry.comment_id, deliveries=entry.deliveries)
+                )
         return jobs
 
     async def ack(self, job_ids: Sequence[str]) -> None:

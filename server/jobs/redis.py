@@ -37,8 +37,10 @@ class RedisJobQueue:
         async with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in comment_ids:
                 pipe.xadd(
-                    self.stream, {"comment_id": str(comment_id)},
-                    maxlen=self._maxlen, approximate=True,
+                    self.stream,
+                    {"comment_id": str(comment_id)},
+                    maxlen=self._maxlen,
+                    approximate=True,
                 )
             await pipe.execute()
 

@@ -21,9 +21,7 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('active', 'premod', 'suspended', 'banned')", name="status"
-        ),
+        CheckConstraint("status IN ('active', 'premod', 'suspended', 'banned')", name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -14,9 +14,14 @@ from server.users.models import User, UserStatus
 async def ensure_user(session: AsyncSession, principal: Principal, now: dt.datetime) -> User:
     """Upsert the caller on sight (the host site owns names) and return the stored user."""
     stmt = insert_for(session, User).values(
-        id=principal.sub, name=principal.name, status=UserStatus.active.value,
-        approved_count=0, rejected_count=0, reported_count=0,
-        created_at=now, last_seen_at=now,
+        id=principal.sub,
+        name=principal.name,
+        status=UserStatus.active.value,
+        approved_count=0,
+        rejected_count=0,
+        reported_count=0,
+        created_at=now,
+        last_seen_at=now,
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[User.id], set_={"name": stmt.excluded.name, "last_seen_at": now}

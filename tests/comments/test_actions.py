@@ -20,11 +20,13 @@ async def _comment(sessionmaker, comment_id: int) -> Comment:
         return comment
 
 
-async def test_edit_within_window_reenters_moderation(client, token, sessionmaker, settings,
-                                                      redis_client):
+async def test_edit_within_window_reenters_moderation(
+    client, token, sessionmaker, settings, redis_client
+):
     cid = await make_comment(sessionmaker, author="amina")
-    r = await client.patch(f"/api/v1/comments/{cid}", json={"body": "Corrected text"},
-                           headers=auth(token("amina")))
+    r = await client.patch(
+        f"/api/v1/comments/{cid}", json={"body": "Corrected text"}, headers=auth(token("amina"))
+    )
     assert r.status == 200
     data = await r.json()
     assert data["status"] == "pending" and data["body"] == "Corrected text"
@@ -34,31 +36,42 @@ async def test_edit_within_window_reenters_moderation(client, token, sessionmake
     jobs = await redis_client.xrange(f"{settings.redis_prefix}jobs:score")
     assert [int(f[b"comment_id"]) for _i, f in jobs] == [cid]
     async with sessionmaker() as session:
-        actions = (await session.scalars(
-            select(ModerationAction.action).where(ModerationAction.comment_id == cid))).all()
+        actions = (
+            await session.scalars(
+                select(ModerationAction.action).where(ModerationAction.comment_id == cid)
+            )
+        ).all()
     assert "edit" in actions
 
 
 async def test_edit_refusals(client, token, sessionmaker):
     cid = await make_comment(sessionmaker, author="amina")
-    r = await client.patch(f"/api/v1/comments/{cid}", json={"body": "hijack"},
-                           headers=auth(token("mallory")))
+    r = await client.patch(
+        f"/api/v1/comments/{cid}", json={"body": "hijack"}, headers=auth(token("mallory"))
+    )
     assert r.status == 403 and (await r.json())["error"]["code"] == "not_author"
-    r = await client.patch(f"/api/v1/comments/{cid}", json={"body": ""},
-                           headers=auth(token("amina")))
+    r = await client.patch(
+        f"/api/v1/comments/{cid}", json={"body": ""}, headers=auth(token("amina"))
+    )
     assert r.status == 422
-    r = await client.patch(f"/api/v1/comments/{cid}", json={"text": "x"},
-                           headers=auth(token("amina")))
+    r = await client.patch(
+        f"/api/v1/comments/{cid}", json={"text": "x"}, headers=auth(token("amina"))
+    )
     assert r.status == 422
     async with sessionmaker.begin() as session:
-        await session.execute(update(Comment).where(Comment.id == cid).values(
-            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)))
-    r = await client.patch(f"/api/v1/comments/{cid}", json={"body": "late"},
-                           headers=auth(token("amina")))
+        await session.execute(
+            update(Comment)
+            .where(Comment.id == cid)
+            .values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=2))
+        )
+    r = await client.patch(
+        f"/api/v1/comments/{cid}", json={"body": "late"}, headers=auth(token("amina"))
+    )
     assert r.status == 403 and (await r.json())["error"]["code"] == "edit_window_closed"
     assert (await _comment(sessionmaker, cid)).body != "late"
-    r = await client.patch("/api/v1/comments/424242", json={"body": "x"},
-                           headers=auth(token("amina")))
+    r = await client.patch(
+        "/api/v1/comments/424242", json={"body": "x"}, headers=auth(token("amina"))
+    )
     assert r.status == 404
 
 
@@ -85,7 +98,9 @@ async def test_delete_leaves_placeholder(client, token, sessionmaker):
 
 async def test_delete_of_pending_comment_disappears(client, token, sessionmaker):
     cid = await make_comment(sessionmaker, author="amina", status=CommentStatus.pending)
-    assert (await client.delete(f"/api/v1/comments/{cid}", headers=auth(token("amina")))).status == 204
+    assert (
+        await client.delete(f"/api/v1/comments/{cid}", headers=auth(token("amina")))
+    ).status == 204
     stored = await _comment(sessionmaker, cid)
     assert stored.status == "deleted" and stored.visible is False
 
@@ -110,13 +125,15 @@ async def test_reactions_are_idempotent(client, token, sessionmaker):
 async def test_reaction_counts_exact_under_concurrency(client, token, sessionmaker):
     cid = await make_comment(sessionmaker)
     users = [token(f"fan-{i}") for i in range(24)]
-    await asyncio.gather(*[
-        client.put(f"/api/v1/comments/{cid}/reactions/like", headers=auth(t)) for t in users
-    ])
-    await asyncio.gather(*[
-        client.delete(f"/api/v1/comments/{cid}/reactions/like", headers=auth(t))
-        for t in users[:10]
-    ])
+    await asyncio.gather(
+        *[client.put(f"/api/v1/comments/{cid}/reactions/like", headers=auth(t)) for t in users]
+    )
+    await asyncio.gather(
+        *[
+            client.delete(f"/api/v1/comments/{cid}/reactions/like", headers=auth(t))
+            for t in users[:10]
+        ]
+    )
     stored = await _comment(sessionmaker, cid)
     async with sessionmaker() as session:
         rows = await session.scalar(select(func.count()).select_from(Reaction))
@@ -138,23 +155,29 @@ async def test_reaction_refusals(client, token, sessionmaker):
 
 async def test_reports_one_per_user_and_hold_after_threshold(client, token, sessionmaker, settings):
     cid = await make_comment(sessionmaker, author="amina")
-    r = await client.post(f"/api/v1/comments/{cid}/reports", json={"reason": "spam"},
-                          headers=auth(token("r1")))
+    r = await client.post(
+        f"/api/v1/comments/{cid}/reports", json={"reason": "spam"}, headers=auth(token("r1"))
+    )
     assert r.status == 201
-    r = await client.post(f"/api/v1/comments/{cid}/reports", json={"reason": "abuse"},
-                          headers=auth(token("r1")))
+    r = await client.post(
+        f"/api/v1/comments/{cid}/reports", json={"reason": "abuse"}, headers=auth(token("r1"))
+    )
     assert r.status == 409 and (await r.json())["error"]["code"] == "already_reported"
-    r = await client.post(f"/api/v1/comments/{cid}/reports", json={"reason": "spam"},
-                          headers=auth(token("amina")))
+    r = await client.post(
+        f"/api/v1/comments/{cid}/reports", json={"reason": "spam"}, headers=auth(token("amina"))
+    )
     assert r.status == 422 and (await r.json())["error"]["code"] == "own_comment"
     for bad in ({"reason": "meh"}, {"reason": "spam", "note": "x" * 1001}, {"note": "x"}):
-        r = await client.post(f"/api/v1/comments/{cid}/reports", json=bad,
-                              headers=auth(token("r2")))
+        r = await client.post(
+            f"/api/v1/comments/{cid}/reports", json=bad, headers=auth(token("r2"))
+        )
         assert r.status == 422, bad
     for i in range(2, settings.report_hold_count + 1):
-        r = await client.post(f"/api/v1/comments/{cid}/reports",
-                              json={"reason": "harassment", "note": "see thread"},
-                              headers=auth(token(f"r{i}")))
+        r = await client.post(
+            f"/api/v1/comments/{cid}/reports",
+            json={"reason": "harassment", "note": "see thread"},
+            headers=auth(token(f"r{i}")),
+        )
         assert r.status == 201
     stored = await _comment(sessionmaker, cid)
     assert stored.status == "held" and stored.report_count == settings.report_hold_count

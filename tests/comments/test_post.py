@@ -20,9 +20,12 @@ async def count_comments(sessionmaker) -> int:
         return int(await session.scalar(select(func.count()).select_from(Comment)) or 0)
 
 
-async def test_post_stores_pending_and_enqueues(client, token, sessionmaker, redis_client, settings):
-    r = await client.post(URL, json={"body": "  Good reporting.\r\n\r\nThanks  "},
-                          headers=auth(token("amina")))
+async def test_post_stores_pending_and_enqueues(
+    client, token, sessionmaker, redis_client, settings
+):
+    r = await client.post(
+        URL, json={"body": "  Good reporting.\r\n\r\nThanks  "}, headers=auth(token("amina"))
+    )
     assert r.status == 202
     data = await r.json()
     assert data["status"] == "pending"
@@ -82,7 +85,9 @@ async def test_bad_payloads_are_4xx_and_store_nothing(client, token, sessionmake
         (b'{"text": "hi"}', 422, "invalid"),
     ]
     for raw, status, code in bad:
-        r = await client.post(URL, data=raw, headers={**headers, "Content-Type": "application/json"})
+        r = await client.post(
+            URL, data=raw, headers={**headers, "Content-Type": "application/json"}
+        )
         assert r.status == status, raw
         body = await r.json()
         assert body["error"]["code"] == code, raw
@@ -142,9 +147,11 @@ async def test_closed_article_is_refused(client, token, sessionmaker):
     r = await client.post(URL, json={"body": "hi"}, headers=auth(token()))
     assert r.status == 403
     assert (await r.json())["error"]["code"] == "article_closed"
-    r = await client.put("/api/v1/articles/story-1",
-                         json={"comments": "open", "closes_at": "2001-01-01T00:00:00Z"},
-                         headers=editor)
+    r = await client.put(
+        "/api/v1/articles/story-1",
+        json={"comments": "open", "closes_at": "2001-01-01T00:00:00Z"},
+        headers=editor,
+    )
     assert r.status == 200
     r = await client.post(URL, json={"body": "hi"}, headers=auth(token()))
     assert (await r.json())["error"]["code"] == "article_closed"
@@ -167,8 +174,7 @@ async def test_replies_attach_and_depth_is_capped(client, token, sessionmaker, s
     for _ in range(settings.max_depth):
         chain.append(await make_comment(sessionmaker, article_id="story-1", parent_id=chain[-1]))
     deepest = chain[-1]
-    r = await client.post(URL, json={"body": "deeper", "parent_id": deepest},
-                          headers=auth(token()))
+    r = await client.post(URL, json={"body": "deeper", "parent_id": deepest}, headers=auth(token()))
     assert r.status == 202
     data = await r.json()
     assert data["depth"] == settings.max_depth
@@ -188,8 +194,9 @@ async def test_reply_parent_rules(client, token, sessionmaker):
 
 
 async def test_rate_limit_per_user(make_client, make_settings, token):
-    client = await make_client(make_settings(rate_limit_enabled=True,
-                                             rate_limit_comments_user="3/minute"))
+    client = await make_client(
+        make_settings(rate_limit_enabled=True, rate_limit_comments_user="3/minute")
+    )
     headers = auth(token("chatty"))
     statuses = [
         (await client.post(URL, json={"body": f"n{i}"}, headers=headers)).status for i in range(4)
@@ -204,8 +211,9 @@ async def test_rate_limit_per_user(make_client, make_settings, token):
 
 
 async def test_rate_limit_per_ip(make_client, make_settings, token):
-    client = await make_client(make_settings(rate_limit_enabled=True,
-                                             rate_limit_comments_ip="2/minute"))
+    client = await make_client(
+        make_settings(rate_limit_enabled=True, rate_limit_comments_ip="2/minute")
+    )
     statuses = [
         (await client.post(URL, json={"body": "hi"}, headers=auth(token(f"u{i}")))).status
         for i in range(3)

@@ -27,10 +27,12 @@ async def test_only_published_comments_are_listed(client, sessionmaker):
 
 
 async def test_viewer_sees_own_pending_and_held_marked(client, token, sessionmaker):
-    mine = await make_comment(sessionmaker, article_id="story-1", author="amina",
-                              status=CommentStatus.held)
-    await make_comment(sessionmaker, article_id="story-1", author="other",
-                       status=CommentStatus.held)
+    mine = await make_comment(
+        sessionmaker, article_id="story-1", author="amina", status=CommentStatus.held
+    )
+    await make_comment(
+        sessionmaker, article_id="story-1", author="other", status=CommentStatus.held
+    )
     data = await (await client.get(URL, headers=auth(token("amina")))).json()
     assert [c["id"] for c in data["awaiting_review"]] == [mine]
     assert data["awaiting_review"][0]["awaiting_review"] is True
@@ -42,8 +44,10 @@ async def test_viewer_sees_own_pending_and_held_marked(client, token, sessionmak
 async def test_sorts_and_first_replies(client, token, sessionmaker, settings):
     a = await make_comment(sessionmaker, article_id="story-1", body="first")
     b = await make_comment(sessionmaker, article_id="story-1", body="second")
-    replies = [await make_comment(sessionmaker, article_id="story-1", parent_id=a)
-               for _ in range(settings.first_replies + 2)]
+    replies = [
+        await make_comment(sessionmaker, article_id="story-1", parent_id=a)
+        for _ in range(settings.first_replies + 2)
+    ]
     await client.put(f"/api/v1/comments/{b}/reactions/like", headers=auth(token("r1")))
 
     newest = await (await client.get(URL + "?sort=newest")).json()
@@ -60,8 +64,9 @@ async def test_sorts_and_first_replies(client, token, sessionmaker, settings):
 
     more = await (await client.get(f"/api/v1/comments/{a}/replies?limit=3")).json()
     assert [r["id"] for r in more["items"]] == replies[:3]
-    rest = await (await client.get(
-        f"/api/v1/comments/{a}/replies?limit=3&cursor={more['next_cursor']}")).json()
+    rest = await (
+        await client.get(f"/api/v1/comments/{a}/replies?limit=3&cursor={more['next_cursor']}")
+    ).json()
     assert [r["id"] for r in rest["items"]] == replies[3:]
     assert rest["next_cursor"] is None
 
@@ -113,7 +118,9 @@ async def test_bad_query_parameters(client, sessionmaker):
         assert r.status == 400, query
         assert (await r.json())["error"]["code"] == code, query
     page = await (await client.get(URL + "?sort=newest&limit=1")).json()
-    r = await client.get(URL + f"?sort=oldest&cursor={page['next_cursor'] or 'eyJzIjoibmV3ZXN0IiwiaWQiOjF9'}")
+    r = await client.get(
+        URL + f"?sort=oldest&cursor={page['next_cursor'] or 'eyJzIjoibmV3ZXN0IiwiaWQiOjF9'}"
+    )
     assert r.status == 400 and (await r.json())["error"]["code"] == "invalid_cursor"
 
 

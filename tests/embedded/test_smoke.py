@@ -42,8 +42,16 @@ async def test_baraza_serve_on_a_bare_directory(tmp_path: Path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("BARAZA_")}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "server.cli",
+        "serve",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         token = mint_token(Settings(), sub="reader-1", name="Amina")
@@ -57,8 +65,9 @@ async def test_baraza_serve_on_a_bare_directory(tmp_path: Path):
                             break
                 except aiohttp.ClientConnectionError:
                     await asyncio.sleep(0.2)
-            async with http.post(f"{base}/api/v1/articles/a1/comments", json={"body": "Hi"},
-                                 headers=headers) as r:
+            async with http.post(
+                f"{base}/api/v1/articles/a1/comments", json={"body": "Hi"}, headers=headers
+            ) as r:
                 assert r.status == 202
                 posted = await r.json()
             async with http.get(f"{base}/api/v1/articles/a1/comments", headers=headers) as r:
