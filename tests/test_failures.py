@@ -1,0 +1,80 @@
+"""Failure paths: a dead Redis or database never turns into a 500 or a lost comment."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from sqlalchemy import select
+
+from server.comments.models import Comment
+from server.errors import error_middleware
+from server.logs import JsonFormatter
+from tests.conftest import auth
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"
+DEAD_PG = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
+
+
+async def test_comment_is_kept_when_redis_is_down(make_client, make_settings, token, sessionmaker):
+    client = await make_client(make_settings(redis_url=DEAD_REDIS))
+    r = await client.post(
+        "/api/v1/articles/a1/comments", json={"body": "still here"}, headers=auth(token())
+    )
+    assert r.status == 202
+    posted = await r.json()
+    async with sessionmaker() as session:
+        stored = await session.scalar(select(Comment).where(Comment.id == posted["id"]))
+    assert stored is not None and stored.status == "pending"  # the sweeper will enqueue it
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert (await ready.json())["checks"]["redis"]["ok"] is False
+
+
+async def test_rate_limiter_outage_is_503_not_500(make_client, make_settings, token):
+    client = await make_client(make_settings(redis_url=DEAD_REDIS, rate_limit_enabled=True))
+    r = await client.post("/api/v1/articles/a1/comments", json={"body": "x"}, headers=auth(token()))
+    assert r.status == 503
+    body = await r.json()
+    assert body["error"]["code"] == "unavailable" and r.headers["Retry-After"] == "1"
+
+
+async def test_database_down_is_503(make_client, make_settings, token):
+    client = await make_client(make_settings(database_url=DEAD_PG))
+    r = await client.get("/api/v1/articles/a1/comments")
+    assert r.status == 503 and (await r.json())["error"]["code"] == "unavailable"
+    r = await client.post("/api/v1/articles/a1/comments", json={"body": "x"}, headers=auth(token()))
+    assert r.status == 503
+    assert (await client.get("/readyz")).status == 503
+    assert (await client.get("/healthz")).status == 200
+
+
+async def test_unexpected_error_is_json_without_trace(aiohttp_client, caplog):
+    async def boom(_request: web.Request) -> web.Response:
+        raise RuntimeError("secret internals")
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/boom", boom)
+    client = await aiohttp_client(app)
+    with caplog.at_level(logging.ERROR):
+        r = await client.get("/boom")
+    assert r.status == 500
+    text = await r.text()
+    assert "secret internals" not in text and "Traceback" not in text
+    assert (await r.json())["error"]["code"] == "internal"
+    assert "secret internals" in caplog.text
+
+
+async def test_unknown_route_and_method(client):
+    r = await client.get("/api/v1/nothing-here")
+    assert r.status == 404 and (await r.json())["error"]["code"] == "not_found"
+    r = await client.delete("/api/v1/articles/a1/comments")
+    assert r.status == 405 and "Allow" in r.headers
+
+
+def test_json_log_lines():
+    record = logging.LogRecord("baraza", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+    import orjson
+
+    entry = orjson.loads(JsonFormatter().format(record))
+    assert entry["message"] == "hello world" and entry["level"] == "info"
