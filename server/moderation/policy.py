@@ -118,6 +118,7 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+_OFF = LabelThresholds()
 DEFAULT_THRESHOLDS: Mapping[str, LabelThresholds] = MappingProxyType(
     {
         "toxicity": LabelThresholds(hold=0.80, reject=0.97),
@@ -140,6 +141,8 @@ def _check_count(name: str, value: object) -> int:
 @dataclass(frozen=True, slots=True)
 class PolicyConfig:
     """The editable part of the policy, stored in the database as JSON.
+
+    ``thresholds`` maps labels to hold/reject thresholds; a label not given is off.
 
     ``new_author_hold_count`` K: hold an author's comments until K of them were approved
     (0 = off). ``report_hold_count`` R: hold a comment once it has R reports (0 = off).
@@ -165,7 +168,8 @@ class PolicyConfig:
         _check_count("report_hold_count", self.report_hold_count)
         if not isinstance(self.hold_unscored, bool):
             raise ValueError("hold_unscored must be true or false")
-        ordered = {label: self.thresholds[label] for label in LABELS if label in self.thresholds}
+        # Every label present (off where not given), so to_dict/from_dict round-trips exactly.
+        ordered = {label: self.thresholds.get(label, _OFF) for label in LABELS}
         object.__setattr__(self, "thresholds", MappingProxyType(ordered))
 
     def to_dict(self) -> dict[str, Any]:
