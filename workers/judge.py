@@ -1,0 +1,66 @@
+"""The policy as the pipeline sees it: the current config and word lists, and one ``decide``.
+
+The pure rules live in ``server.moderation.policy``; this module only gathers a comment's
+facts for it and keeps the stored policy (thresholds, word lists) fresh between batches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from server.comments.models import CommentStatus
+from server.db import Sessionmaker
+from server.moderation.policy import CommentFacts, PolicyConfig, decide
+from server.moderation.policy_store import PolicyCache
+from workers.analysis import Analysis, WordLists
+
+if TYPE_CHECKING:
+    from workers.pipeline import Subject
+
+# How stale the policy may be: its versions are checked at most this often.
+POLICY_CHECK_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: CommentStatus
+    rule: str
+    reason: str
+    details: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentPolicy:
+    """The policy in force for one batch."""
+
+    config: PolicyConfig
+    words: WordLists
+
+    def decide(self, subject: Subject, analysis: Analysis) -> Verdict:
+        """Apply the pure policy to one analysed comment."""
+        facts = CommentFacts(
+            scores=analysis.scores,
+            banned_words=analysis.banned,
+            suspect_words=analysis.suspect,
+            article_mode=subject.article_mode,
+            author_status=subject.author_status,
+            author_approved_count=subject.author_approved,
+            report_count=subject.report_count,
+        )
+        decision = decide(facts, self.config)
+        details = dict(decision.details)
+        return Verdict(decision.status, decision.rule.value, decision.reason, details)
+
+
+class PolicyJudge:
+    """Hands out the policy in force; re-reads it only when a stored version changed."""
+
+    def __init__(self, *, check_interval: float = POLICY_CHECK_SECONDS) -> None:
+        self._cache = PolicyCache(check_interval=check_interval)
+
+    async def current(self, sessionmaker: Sessionmaker) -> CurrentPolicy:
+        """The policy for the next batch (a moderator's edit applies within ``check_interval``)."""
+        async with sessionmaker() as session:
+            loaded = await self._cache.get(session)
+        return CurrentPolicy(loaded.config, WordLists(banned=loaded.banned, suspect=loaded.suspect))

@@ -1,0 +1,102 @@
+"""The sweeper: re-enqueue comments still ``pending`` long after they were posted.
+
+Postgres is the source of truth and Redis only carries work, so a lost job (Redis flushed or
+failed over, an enqueue that failed after the commit) must not leave a comment pending for
+ever. Across processes one sweeper runs per interval: whoever takes the Redis lock
+(``SET NX PX``) sweeps; the lock expires by itself, so a dead sweeper never blocks the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import uuid
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from server.comments.models import Comment, CommentStatus
+from server.db import Sessionmaker, utcnow
+from server.jobs.base import JobQueue
+from server.settings import Settings
+from workers import metrics
+
+log = logging.getLogger(__name__)
+
+PAGE = 500
+MAX_PER_SWEEP = 20_000
+
+
+class Sweeper:
+    """Re-enqueues stale pending comments every ``sweeper_interval_seconds``."""
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: Sessionmaker,
+        jobs: JobQueue,
+        settings: Settings,
+        redis: Redis | None,
+        stopping: asyncio.Event,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._jobs = jobs
+        self._redis = redis
+        self._stopping = stopping
+        self._interval = settings.sweeper_interval_seconds
+        self._after = dt.timedelta(seconds=settings.sweeper_pending_after_seconds)
+        self._lock_key = f"{settings.redis_prefix}sweeper:lock"
+        self._token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    async def run(self) -> None:
+        """Sweep, then wait an interval, until asked to stop."""
+        while not self._stopping.is_set():
+            try:
+                if await self._take_turn():
+                    await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    async def _take_turn(self) -> bool:
+        if self._redis is None:
+            return True  # the embedded default has one process
+        # The lock lives a little less than an interval: one sweep per interval, cluster-wide.
+        ttl_ms = max(1, int(self._interval * 900))
+        return bool(await self._redis.set(self._lock_key, self._token, nx=True, px=ttl_ms))
+
+    async def sweep(self, now: dt.datetime | None = None) -> int:
+        """Enqueue every comment pending since before the cut-off; return how many."""
+        cutoff = (now or utcnow()) - self._after
+        after_id, total = 0, 0
+        while total < MAX_PER_SWEEP:
+            ids = await self._stale_page(cutoff, after_id)
+            if not ids:
+                break
+            await self._jobs.enqueue(ids)
+            total += len(ids)
+            after_id = ids[-1]
+        if total:
+            metrics.SWEPT.inc(total)
+            log.warning("sweeper re-enqueued %d comment(s) pending since before %s", total, cutoff)
+        return total
+
+    async def _stale_page(self, cutoff: dt.datetime, after_id: int) -> list[int]:
+        async with self._sessionmaker() as session:
+            rows = await session.scalars(
+                select(Comment.id)
+                .where(
+                    Comment.status == CommentStatus.pending.value,
+                    Comment.updated_at < cutoff,
+                    Comment.id > after_id,
+                )
+                .order_by(Comment.id)
+                .limit(PAGE)
+            )
+            return list(rows)
