@@ -25,6 +25,9 @@ def check_article_id(article_id: str) -> str:
 
 async def get_or_create_article(session: AsyncSession, article_id: str) -> Article:
     """The article, created with default settings if the host site has not announced it."""
+    existing = await session.get(Article, article_id)
+    if existing is not None:
+        return existing
     stmt = insert_for(session, Article).values(
         id=article_id,
         comments=CommentsState.open.value,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
@@ -23,15 +22,15 @@ async def ensure_user(session: AsyncSession, principal: Principal, now: dt.datet
         created_at=now,
         last_seen_at=now,
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[User.id], set_={"name": stmt.excluded.name, "last_seen_at": now}
-    )
-    await session.execute(stmt)
-    user = (
-        await session.execute(
-            select(User).where(User.id == principal.sub).execution_options(populate_existing=True)
+    stmt = (
+        stmt.on_conflict_do_update(
+            index_elements=[User.id], set_={"name": stmt.excluded.name, "last_seen_at": now}
         )
-    ).scalar_one()
+        .returning(User)
+        .execution_options(populate_existing=True)
+    )
+    # One round trip: both backends return the stored row from the upsert.
+    user: User = (await session.execute(stmt)).scalar_one()
     return user
 
 
