@@ -30,6 +30,7 @@ from server.typedefs import (
     SESSIONMAKER,
     SETTINGS,
 )
+from workers.main import scoring_ctx
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -71,7 +72,7 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[READINESS_CHECKS] = {}
-    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx])
+    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx])
     app.add_routes(health.routes)
     app.add_routes(comment_views.routes)
     app.add_routes(article_views.routes)
