@@ -86,7 +86,7 @@ class Pipeline:
         decided: list[Decided] = []
         if subjects:
             verdicts = await self._judge_all(subjects, errors)
-            decided = await self._apply(verdicts, now, errors)
+            decided = await self._apply(verdicts, errors)
             await publish_decisions(self._sessionmaker, self._channels, decided)
         for item in decided:
             metrics.DECISIONS.labels(item.status.value).inc()
@@ -155,16 +155,13 @@ class Pipeline:
         return verdicts
 
     async def _apply(
-        self,
-        verdicts: dict[int, tuple[Subject, Analysis, Verdict]],
-        now: dt.datetime,
-        errors: dict[int, str],
+        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]], errors: dict[int, str]
     ) -> list[Decided]:
         """Store every decision in one transaction; if that fails, each in its own."""
         if not verdicts:
             return []
         try:
-            return await self._store(verdicts, now)
+            return await self._store(verdicts)
         except Exception as exc:  # noqa: BLE001 - isolate the comment at fault below
             if len(verdicts) == 1:
                 errors.update(dict.fromkeys(verdicts, _describe(exc)))
@@ -173,15 +170,14 @@ class Pipeline:
         decided: list[Decided] = []
         for comment_id, verdict in verdicts.items():
             try:
-                decided.extend(await self._store({comment_id: verdict}, now))
+                decided.extend(await self._store({comment_id: verdict}))
             except Exception as exc:  # noqa: BLE001 - reported as this job's failure
                 errors[comment_id] = _describe(exc)
         return decided
 
-    async def _store(
-        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]], now: dt.datetime
-    ) -> list[Decided]:
+    async def _store(self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]) -> list[Decided]:
         decided: list[Decided] = []
+        now = utcnow()  # decided_at: when the decision is stored, after scoring
         async with self._sessionmaker.begin() as session:
             for comment in await lock_comments(session, list(verdicts)):
                 subject, analysis, verdict = verdicts[comment.id]

@@ -283,3 +283,20 @@ async def test_stored_word_lists_apply_and_reload(sessionmaker):
             select(Comment.id, Comment.decision_reason).where(Comment.id.in_([before, after]))
         )).tuples().all())
     assert reasons == {before: "approved", after: 'rejected: banned_word "wanker"'}
+
+
+async def test_stop_finishes_the_batch_in_hand(settings, sessionmaker, redis_client):
+    ids = await _pending_comments(sessionmaker, [f"Slow comment {n}." for n in range(3)])
+    scorer = StubScorer(delay=0.5)
+    service = make_service(settings, sessionmaker, redis_client, scorer=scorer)
+    service.start()
+    jobs = RedisJobQueue(redis_client, settings.redis_prefix)
+    await jobs.enqueue(ids)
+
+    async def scoring() -> bool:
+        return bool(scorer.calls)
+
+    await eventually(scoring)
+    await service.stop(10)  # what SIGTERM does: the model call in progress completes
+    assert await all_decided(sessionmaker, ids)
+    assert await jobs.pending_count() == 0
