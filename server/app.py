@@ -16,12 +16,12 @@ from server.db import create_engine, create_sessionmaker, upgrade
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
-from server.live.memory import MemoryChannelBroker
+from server.live import views as live_views
+from server.live.runtime import live_runtime
 from server.metrics import metrics_middleware
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.typedefs import (
-    CHANNELS,
     ENGINE,
     JOBS,
     RATE_LIMITER,
@@ -60,8 +60,8 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
-    app[CHANNELS] = MemoryChannelBroker(app[SETTINGS].live_history_size)
-    yield
+    async with live_runtime(app):
+        yield
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -76,4 +76,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(comment_views.routes)
     app.add_routes(article_views.routes)
+    live_views.setup(app)
     return app

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from server.db import Sessionmaker
     from server.jobs.base import JobQueue
     from server.live.base import ChannelBroker
+    from server.live.hub import Hub
     from server.ratelimit import RateLimiter
     from server.settings import Settings
 
@@ -24,6 +25,7 @@ SESSIONMAKER: web.AppKey[Sessionmaker] = web.AppKey("sessionmaker")
 REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
 JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
 CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")
+HUB: web.AppKey[Hub] = web.AppKey("live_hub")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 # Extra /readyz checks registered by components (the scorer, the live hub): name -> check.
 ReadinessCheck = Callable[[web.Application], Awaitable[dict[str, Any]]]

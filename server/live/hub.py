@@ -1,0 +1,306 @@
+"""The per-process hub: local subscribers of each channel, recovery on subscribe, presence.
+
+One broker subscription per channel that has local subscribers. Each event is encoded once
+(:class:`~server.live.protocol.Frame`) and the same bytes go to every local subscriber.
+
+Ordering and duplicates: a channel delivers events strictly in offset order. An event that
+skips offsets (lost in transit, e.g. across a Redis reconnect) makes the channel read the gap from
+history first; if history no longer holds it, subscribers get ``error`` ``resync`` and must refetch.
+A new subscriber is added *before* its history read, buffers live events until the replay is
+sent, and then drops what the replay already covered: no gap, no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Coroutine
+from typing import Any
+
+from server.errors import TooManyRequests, Unavailable
+from server.live.base import Event, LiveBroker, PresenceStore, Recovery
+from server.live.connection import Connection
+from server.live.protocol import (
+    CLOSE_GOING_AWAY,
+    ErrorMessage,
+    Frame,
+    ProtocolError,
+    Subscribed,
+    Unsubscribed,
+    event_frame,
+    presence_frame,
+)
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def process_id() -> str:
+    """A name for this server process in presence records."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Subscription:
+    __slots__ = ("conn", "last", "pending")
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.last = 0
+        # Frames that arrive while the subscriber's history is being read; None once live.
+        self.pending: list[Frame] | None = []
+
+
+class HubChannel:
+    """One channel's local subscribers and its position in the channel's offsets."""
+
+    __slots__ = ("backlog", "name", "offset", "presence", "ready", "subs")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.subs: dict[Connection, Subscription] = {}
+        self.offset: int | None = None
+        self.presence: int | None = None
+        # Events held back while a gap is filled from history; None when in step.
+        self.backlog: list[Event] | None = []
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def receive(self, event: Event) -> bool:
+        """Deliver ``event`` in order; False when it skips offsets and history is needed."""
+        if self.backlog is not None:
+            self.backlog.append(event)
+            return True
+        if self.offset is not None and event.offset <= self.offset:
+            return True
+        if self.offset is not None and event.offset > self.offset + 1:
+            self.backlog = [event]
+            return False
+        self.dispatch(event)
+        return True
+
+    def dispatch(self, event: Event) -> None:
+        self.offset = event.offset
+        frame = event_frame(event)
+        offset = event.offset
+        for sub in self.subs.values():
+            if sub.pending is not None:
+                sub.pending.append(frame)
+            elif offset > sub.last:
+                sub.last = offset
+                sub.conn.send(frame)
+
+    def broadcast(self, frame: Frame) -> None:
+        for sub in self.subs.values():
+            if sub.pending is None:
+                sub.conn.send(frame)
+
+    def catch_up(self, recovery: Recovery) -> None:
+        """Apply a history read made because of a gap, then the events held back meanwhile."""
+        backlog, self.backlog = self.backlog or [], None
+        if self.offset is not None and not recovery.recovered:
+            self.broadcast(Frame(ErrorMessage(
+                code="resync", channel=self.name,
+                message="events were lost in transit; refetch and subscribe again",
+            )))
+        if not recovery.recovered:
+            self.offset = recovery.offset
+        for event in (*recovery.events, *backlog):
+            if self.offset is None or event.offset > self.offset:
+                self.dispatch(event)
+
+
+class Hub:
+    """Connections, channels and limits of this process."""
+
+    def __init__(self, broker: LiveBroker, presence: PresenceStore, settings: Settings) -> None:
+        self._broker = broker
+        self._presence = presence
+        self._settings = settings
+        self._channels: dict[str, HubChannel] = {}
+        self._connections: set[Connection] = set()
+        self._per_ip: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._presence_task: asyncio.Task[None] | None = None
+        self.closing = False
+
+    # Lifecycle
+    async def start(self) -> None:
+        await self._broker.start(self._on_event, self._on_resync)
+        self._presence_task = asyncio.create_task(self._presence_loop(), name="live-presence")
+
+    async def shutdown(self) -> None:
+        """Close every connection with 1001 "going away" so clients reconnect elsewhere."""
+        self.closing = True
+        closes = [conn.close(CLOSE_GOING_AWAY, "server shutting down")
+                  for conn in list(self._connections)]
+        await asyncio.gather(*closes, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Cancel and await every task of the hub; forget this process's presence."""
+        self.closing = True
+        tasks = [t for t in (self._presence_task, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._presence.clear()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # Connections
+    def admit(self, ip: str) -> None:
+        """Raise 503/429 when this process or this address has too many connections."""
+        if self.closing:
+            raise Unavailable("server is shutting down", code="shutting_down")
+        if len(self._connections) >= self._settings.live_max_connections:
+            raise Unavailable("too many live connections on this server", code="live_full",
+                              headers={"Retry-After": "5"})
+        if self._per_ip[ip] >= self._settings.live_max_connections_per_ip:
+            raise TooManyRequests("too many live connections from this address",
+                                  code="live_ip_limit", headers={"Retry-After": "30"})
+
+    def register(self, conn: Connection) -> None:
+        self._connections.add(conn)
+        self._per_ip[conn.ip] += 1
+
+    async def unregister(self, conn: Connection) -> None:
+        """Remove ``conn`` from every registry (call from the handler's ``finally``)."""
+        self._connections.discard(conn)
+        self._per_ip[conn.ip] -= 1
+        if self._per_ip[conn.ip] <= 0:
+            del self._per_ip[conn.ip]
+        for name in list(conn.channels):
+            await self.unsubscribe(conn, name, quiet=True)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    # Subscriptions
+    async def subscribe(self, conn: Connection, name: str, since: int | None) -> None:
+        """Add ``conn`` to ``name``; send ``subscribed`` and the replay, then live events."""
+        if name in conn.channels:
+            raise ProtocolError("already_subscribed", "already subscribed", channel=name)
+        if len(conn.channels) >= self._settings.live_max_subscriptions:
+            raise ProtocolError("too_many_subscriptions",
+                                f"at most {self._settings.live_max_subscriptions} subscriptions",
+                                channel=name)
+        conn.channels.add(name)
+        try:
+            channel = await self._open(name)
+            sub = channel.subs[conn] = Subscription(conn)
+            recovery = await self._broker.recover(name, since)
+        except Exception as exc:
+            await self.unsubscribe(conn, name, quiet=True)
+            log.warning("could not subscribe to %s", name, exc_info=True)
+            raise ProtocolError("unavailable", "live updates are unavailable; retry shortly",
+                                channel=name) from exc
+        self._go_live(channel, sub, recovery)
+
+    def _go_live(self, channel: HubChannel, sub: Subscription, recovery: Recovery) -> None:
+        conn, name = sub.conn, channel.name
+        conn.send(Frame(Subscribed(channel=name, offset=recovery.offset,
+                                   recovered=recovery.recovered), offset=recovery.offset))
+        last = recovery.offset
+        for event in recovery.events:
+            conn.send(event_frame(event))
+        for frame in sub.pending or ():
+            if frame.offset > last:
+                last = frame.offset
+                conn.send(frame)
+        sub.pending, sub.last = None, last
+        if channel.presence is not None:
+            conn.send(presence_frame(name, channel.presence))
+
+    async def unsubscribe(self, conn: Connection, name: str, *, quiet: bool = False) -> None:
+        if name not in conn.channels:
+            if quiet:
+                return
+            raise ProtocolError("not_subscribed", "not subscribed", channel=name)
+        conn.channels.discard(name)
+        channel = self._channels.get(name)
+        if channel is not None:
+            channel.subs.pop(conn, None)
+            if not channel.subs and channel.ready.done():
+                await self._close_channel(channel)
+        if not quiet:
+            conn.send(Frame(Unsubscribed(channel=name)))
+
+    async def _open(self, name: str) -> HubChannel:
+        while True:
+            channel = self._channels.get(name)
+            if channel is None:
+                channel = self._channels[name] = HubChannel(name)
+                self._spawn(self._start_channel(channel), name=f"live-open-{name}")
+            await asyncio.shield(channel.ready)
+            # The last subscriber may have left (closing the channel) while we waited.
+            if self._channels.get(name) is channel:
+                return channel
+
+    async def _start_channel(self, channel: HubChannel) -> None:
+        try:
+            await self._broker.listen(channel.name)
+            recovery = await self._broker.recover(channel.name, None)
+        except Exception as exc:  # noqa: BLE001 - reported to every waiting subscriber
+            if self._channels.get(channel.name) is channel:
+                del self._channels[channel.name]
+            channel.ready.set_exception(exc)
+            channel.ready.exception()  # mark retrieved: waiters may all have left
+            return
+        channel.catch_up(recovery)
+        channel.ready.set_result(None)
+
+    async def _close_channel(self, channel: HubChannel) -> None:
+        if self._channels.get(channel.name) is not channel:
+            return
+        del self._channels[channel.name]
+        try:
+            await self._broker.unlisten(channel.name)
+        except Exception:
+            log.warning("could not stop listening to %s", channel.name, exc_info=True)
+
+    # Broker callbacks
+    def _on_event(self, event: Event) -> None:
+        channel = self._channels.get(event.channel)
+        if channel is not None and not channel.receive(event):
+            self._spawn(self._fill(channel), name=f"live-fill-{channel.name}")
+
+    def _on_resync(self) -> None:
+        for channel in list(self._channels.values()):
+            if channel.backlog is None and channel.ready.done():
+                channel.backlog = []
+                self._spawn(self._fill(channel), name=f"live-fill-{channel.name}")
+
+    async def _fill(self, channel: HubChannel) -> None:
+        try:
+            recovery = await self._broker.recover(channel.name, channel.offset)
+        except Exception:
+            log.warning("could not read %s's history to fill a gap", channel.name, exc_info=True)
+            recovery = Recovery(offset=channel.offset or 0, recovered=False)
+        channel.catch_up(recovery)
+
+    # Presence
+    async def _presence_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.presence_interval_seconds)
+            try:
+                await self.report_presence()
+            except Exception:
+                log.warning("could not report live presence", exc_info=True)
+
+    async def report_presence(self) -> None:
+        """Report local counts; push each channel's total to its subscribers when it changed."""
+        counts = {name: len(ch.subs) for name, ch in self._channels.items()}
+        totals = await self._presence.report(counts)
+        for name, total in totals.items():
+            channel = self._channels.get(name)
+            if channel is not None and channel.presence != total:
+                channel.presence = total
+                channel.broadcast(presence_frame(name, total))

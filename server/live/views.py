@@ -1,0 +1,161 @@
+"""The live endpoints: the WebSocket at ``/api/v1/live`` (and ``/live``), SSE per article."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import WSMsgType, web
+
+from server.articles.service import check_article_id
+from server.auth import Principal, Role, current_principal, decode_token
+from server.errors import ApiError, BadRequest
+from server.live.base import MODERATION_CHANNEL, article_channel, valid_channel
+from server.live.connection import SseConnection, WsConnection
+from server.live.hub import Hub
+from server.live.protocol import (
+    CLOSE_TOO_MANY_ERRORS,
+    Auth,
+    Authenticated,
+    ErrorMessage,
+    Frame,
+    Ping,
+    Pong,
+    ProtocolError,
+    Subscribe,
+    Unsubscribe,
+    parse_client_op,
+)
+from server.ratelimit import client_ip
+from server.settings import Settings
+from server.typedefs import HUB, SETTINGS
+
+log = logging.getLogger(__name__)
+
+MAX_INBOUND = 64 * 1024
+MAX_ERRORS = 50
+_PONG = Frame(Pong())
+
+
+def _principal(request: web.Request) -> Principal | None:
+    """The bearer-header principal, or the one in ``?token=`` (browsers cannot set headers)."""
+    token = request.query.get("token")
+    if token:
+        return decode_token(token, request.app[SETTINGS])
+    return current_principal(request)
+
+
+def _check_access(conn: WsConnection | SseConnection, channel: str) -> None:
+    if not valid_channel(channel):
+        raise ProtocolError("invalid_channel", "channel must be 'article:{id}' or 'moderation'",
+                            channel=channel)
+    if channel == MODERATION_CHANNEL and (conn.principal is None
+                                          or not conn.principal.has(Role.moderator)):
+        raise ProtocolError("forbidden", "the moderation channel needs a moderator token",
+                            channel=channel)
+
+
+async def live_socket(request: web.Request) -> web.StreamResponse:
+    hub, settings = request.app[HUB], request.app[SETTINGS]
+    principal = _principal(request)
+    ip = client_ip(request)
+    hub.admit(ip)
+    ws = web.WebSocketResponse(
+        heartbeat=settings.live_heartbeat_seconds, max_msg_size=MAX_INBOUND, compress=False,
+    )
+    await ws.prepare(request)
+    transport = request.transport
+    if transport is None:
+        return ws
+    conn = WsConnection(ws, transport, ip=ip, principal=principal,
+                        queue_size=settings.live_queue_size)
+    hub.register(conn)
+    try:
+        await _read(ws, conn, hub, settings)
+    finally:
+        await hub.unregister(conn)
+        await conn.release()
+    return ws
+
+
+async def _read(
+    ws: web.WebSocketResponse, conn: WsConnection, hub: Hub, settings: Settings
+) -> None:
+    async for message in ws:
+        if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            break
+        try:
+            await _apply(parse_client_op(message.data), conn, hub, settings)
+        except ProtocolError as exc:
+            conn.send(Frame(ErrorMessage(code=exc.code, message=exc.message, channel=exc.channel)))
+            conn.errors += 1
+            if conn.errors > MAX_ERRORS:
+                await conn.close(CLOSE_TOO_MANY_ERRORS, "too many invalid messages")
+
+
+async def _apply(
+    op: Subscribe | Unsubscribe | Ping | Auth, conn: WsConnection, hub: Hub, settings: Settings
+) -> None:
+    if isinstance(op, Ping):
+        conn.send(_PONG)
+    elif isinstance(op, Subscribe):
+        _check_access(conn, op.channel)
+        await hub.subscribe(conn, op.channel, op.since)
+    elif isinstance(op, Unsubscribe):
+        await hub.unsubscribe(conn, op.channel)
+    else:
+        try:
+            conn.principal = decode_token(op.token, settings)
+        except ApiError as exc:
+            raise ProtocolError(exc.code, exc.message) from exc
+        conn.send(Frame(Authenticated(user=conn.principal.sub,
+                                      roles=sorted(conn.principal.roles))))
+
+
+def _since(request: web.Request) -> int | None:
+    raw = request.headers.get("Last-Event-ID") or request.query.get("since")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 16:
+        raise BadRequest("Last-Event-ID must be an event offset", code="invalid_since")
+    return int(raw)
+
+
+async def article_events(request: web.Request) -> web.StreamResponse:
+    hub, settings = request.app[HUB], request.app[SETTINGS]
+    channel = article_channel(check_article_id(request.match_info["article_id"]))
+    since = _since(request)
+    ip = client_ip(request)
+    hub.admit(ip)
+    response = web.StreamResponse(headers={
+        "Content-Type": "text/event-stream", "Cache-Control": "no-cache",
+        "X-Accel-Buffering": "no",
+    })
+    await response.prepare(request)
+    conn = SseConnection(ip=ip, principal=current_principal(request),
+                         queue_size=settings.live_queue_size)
+    hub.register(conn)
+    try:
+        await response.write(b"retry: 2000\n\n")
+        try:
+            await hub.subscribe(conn, channel, since)
+        except ProtocolError as exc:
+            await response.write(Frame(ErrorMessage(code=exc.code, message=exc.message)).sse)
+            return response
+        await conn.pump(response, settings.live_heartbeat_seconds)
+    except ConnectionResetError:
+        log.debug("SSE client from %s went away", ip)
+    finally:
+        await hub.unregister(conn)
+    return response
+
+
+async def _going_away(app: web.Application) -> None:
+    await app[HUB].shutdown()
+
+
+def setup(app: web.Application) -> None:
+    """Add the live routes, and the shutdown hook that closes sockets with 1001."""
+    app.router.add_get("/api/v1/live", live_socket)
+    app.router.add_get("/live", live_socket)
+    app.router.add_get("/api/v1/articles/{article_id}/events", article_events)
+    app.on_shutdown.append(_going_away)
