@@ -25,16 +25,21 @@ Text and list entries go through the same normalisation, then are compared word 
 from __future__ import annotations
 
 import functools
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from itertools import groupby
 
 MAX_ENTRY_CHARS = 100
 MAX_ENTRIES = 10_000
 MIN_SPACED_RUN = 3
+# Bounds on the work of reading ambiguous symbols ("1" is i or l) and spaced-out runs, so a
+# comment crafted to explode the readings ("1l1l1l…") costs bounded time. Real obfuscations
+# take a few dozen steps; past the budget the rest of such readings are not tried.
+MAX_STEPS_PER_WORD = 256
+MAX_STEPS_PER_TEXT = 10_000
 DEFAULT_SUSPECT_FILE = "default_suspect_words.txt"
 
 # Look-alikes NFKC leaves alone, keyed by the character as written (capitals before case
@@ -156,7 +161,7 @@ def _collapse(word: str) -> str:
 
 
 def _runs(word: str) -> tuple[int, ...]:
-    return tuple(len(list(group)) for _, group in itertools.groupby(word))
+    return tuple(len(list(group)) for _, group in groupby(word))
 
 
 def _runs_ok(text_runs: Sequence[int], entry_runs: Sequence[int]) -> bool:
@@ -198,10 +203,36 @@ _Hit = tuple[int, str]
 _NO_READINGS: tuple[_Spelling, ...] = ()
 
 
+class _Budget:
+    """Steps left for one ``find`` call."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, steps: int) -> None:
+        self.left = steps
+
+    def spend(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def _run_starts(letters: Sequence[str]) -> Iterator[int]:
+    """Where a spaced-out word may begin: the first and last of each stretch of one letter.
+
+    Starting inside "a a a a" again and again would find nothing new; starting at its last
+    letter still finds "s s h i t".
+    """
+    for index, char in enumerate(letters):
+        first = index == 0 or letters[index - 1] != char
+        last = index + 1 == len(letters) or letters[index + 1] != char
+        if first or last:
+            yield index
+
+
 class WordMatcher:
     """A compiled word list. Build with ``compile_wordlist``; ``find`` is safe across threads."""
 
-    __slots__ = ("_index", "_phrase_words", "_phrases", "_prefixes", "entries")
+    __slots__ = ("_index", "_max_span", "_phrase_words", "_phrases", "_prefixes", "entries")
 
     def __init__(self, entries: Sequence[str]) -> None:
         self.entries: tuple[str, ...] = tuple(entries)
@@ -223,6 +254,8 @@ class WordMatcher:
         )
         keys = set(self._index) | self._phrase_words
         self._prefixes = frozenset(key[:n] for key in keys for n in range(1, len(key) + 1))
+        # The longest stretch of spaced-out characters read as one word: room for repeats.
+        self._max_span = 4 * max(map(len, keys), default=0)
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -235,36 +268,42 @@ class WordMatcher:
         if not self._prefixes or not text:
             return []
         parts, cut = _split(normalize(text))
-        known = {part: self._readings(part) for part in set(parts)}
+        budget = _Budget(MAX_STEPS_PER_TEXT)
+        known = {part: self._readings(part, budget) for part in set(parts)}
         readings = [known[part] for part in parts]
         hits: list[_Hit] = []
         self._whole_parts(readings, hits)
-        self._joined_chunks(parts, cut, hits)
-        self._spaced_runs(parts, hits)
+        self._joined_chunks(parts, cut, budget, hits)
+        self._spaced_runs(parts, budget, hits)
         if self._phrases:
             self._phrase_hits(readings, hits)
         hits.sort(key=lambda hit: hit[0])
         return list(dict.fromkeys(entry for _, entry in hits))
 
-    def _readings(self, part: str) -> tuple[_Spelling, ...]:
+    def _readings(self, part: str, budget: _Budget) -> tuple[_Spelling, ...]:
         """Readings of one part that could still be (part of) a listed word."""
         if part.isalpha() or part.isdigit():
             key = _collapse(part)
             return ((part, key),) if key in self._prefixes else _NO_READINGS
-        return tuple(self._expand([_LEET.get(char, char) for char in part]))
+        # A run of one symbol is read as one letter repeated ("$$" is "ss", never "sz").
+        runs = [(_LEET.get(char, char), len(list(group))) for char, group in groupby(part)]
+        return tuple(self._expand(runs, budget))
 
-    def _expand(self, options: Sequence[str]) -> Iterator[_Spelling]:
-        """Every full reading of a word whose collapsed letters stay on a listed prefix."""
+    def _expand(self, runs: Sequence[tuple[str, int]], budget: _Budget) -> Iterator[_Spelling]:
+        """Full readings of a word whose collapsed letters stay on a listed prefix."""
         stack: list[tuple[int, str, str]] = [(0, "", "")]
-        while stack:
+        steps = 0
+        while stack and steps < MAX_STEPS_PER_WORD and budget.spend():
+            steps += 1
             index, raw, key = stack.pop()
-            if index == len(options):
+            if index == len(runs):
                 yield raw, key
                 continue
-            for char in options[index]:
+            options, count = runs[index]
+            for char in options:
                 next_key = key if key.endswith(char) else key + char
                 if next_key in self._prefixes:
-                    stack.append((index + 1, raw + char, next_key))
+                    stack.append((index + 1, raw + char * count, next_key))
 
     def _match(self, spelling: _Spelling, position: int, hits: list[_Hit]) -> None:
         forms = self._index.get(spelling[1])
@@ -278,58 +317,72 @@ class WordMatcher:
                 self._match(spelling, position, hits)
 
     def _joined_chunks(
-        self, parts: Sequence[str], cut: Sequence[tuple[int, int]], hits: list[_Hit]
+        self,
+        parts: Sequence[str],
+        cut: Sequence[tuple[int, int]],
+        budget: _Budget,
+        hits: list[_Hit],
     ) -> None:
         """Chunks cut by punctuation ("f.u.c.k", "mother-fucker") read as one word."""
         for start, end in cut:
-            for spelling in self._readings("".join(parts[start:end])):
+            for spelling in self._readings("".join(parts[start:end]), budget):
                 self._match(spelling, start, hits)
 
-    def _spaced_runs(self, parts: Sequence[str], hits: list[_Hit]) -> None:
+    def _spaced_runs(self, parts: Sequence[str], budget: _Budget, hits: list[_Hit]) -> None:
         """Listed words spelled out in runs of single characters ("f u c k")."""
         start = 0
         for position, part in enumerate(parts):
             if len(part) == 1:
                 continue
             if position - start >= MIN_SPACED_RUN:
-                self._search_run(parts[start:position], start, hits)
+                self._search_run(parts[start:position], start, budget, hits)
             start = position + 1
         if len(parts) - start >= MIN_SPACED_RUN:
-            self._search_run(parts[start:], start, hits)
+            self._search_run(parts[start:], start, budget, hits)
 
-    def _search_run(self, letters: Sequence[str], offset: int, hits: list[_Hit]) -> None:
+    def _search_run(
+        self, letters: Sequence[str], offset: int, budget: _Budget, hits: list[_Hit]
+    ) -> None:
         options = [char + _LEET.get(char, "") if char.isdigit() else _LEET.get(char, char)
                    for char in letters]  # fmt: skip
         plain = all(len(option) == 1 for option in options)
-        for begin in range(len(letters)):
-            walk = self._walk_plain(letters, begin) if plain else self._walk(options, begin)
+        for begin in _run_starts(letters):
+            if plain:
+                walk = self._walk_plain(letters, begin, budget)
+            else:
+                walk = self._walk(options, begin, budget)
             for spelling in walk:
                 self._match(spelling, offset + begin, hits)
 
-    def _walk_plain(self, letters: Sequence[str], begin: int) -> Iterator[_Spelling]:
+    def _walk_plain(
+        self, letters: Sequence[str], begin: int, budget: _Budget
+    ) -> Iterator[_Spelling]:
         """``_walk`` for a run with one reading per character (the common case)."""
         key = ""
-        for end in range(begin, len(letters)):
+        for end in range(begin, min(len(letters), begin + self._max_span)):
             char = letters[end]
             if not key.endswith(char):
                 key += char
-                if key not in self._prefixes:
+                if key not in self._prefixes or not budget.spend():
                     return
             if key in self._index:
                 yield "".join(letters[begin : end + 1]), key
 
-    def _walk(self, options: Sequence[str], begin: int) -> Iterator[_Spelling]:
+    def _walk(self, options: Sequence[str], begin: int, budget: _Budget) -> Iterator[_Spelling]:
         """Readings of ``options[begin:end]`` for every end, pruned by the listed prefixes.
 
         Digits keep their own reading too, so "1 4 8 8" is still a number, but a stretch of
         nothing but digits is never read as letters ("4 5 5" is not "ass").
         """
         stack: list[tuple[int, str, str, bool]] = [(begin, "", "", False)]
-        while stack:
+        end = min(len(options), begin + self._max_span)
+        steps = 0
+        while stack and steps < MAX_STEPS_PER_WORD and budget.spend():
+            steps += 1
             index, raw, key, lettered = stack.pop()
             if key in self._index and (lettered or raw.isdigit()):
                 yield raw, key
-            if index == len(options):
+            if index == end:
                 continue
             source_is_letter = not options[index][0].isdigit()
             for char in options[index]:

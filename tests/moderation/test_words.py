@@ -348,6 +348,28 @@ def test_performance_sanity():
     assert compile_ms < 500
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 5000,
+        "1" * 4999 + "x",
+        "1l" * 2500,
+        "a " * 2500,
+        "a." * 2500,
+        "1 l " * 1250,
+        "1.l." * 1250,
+        "$!|1" * 1250,
+        ("f\u200b" * 2500),
+    ],
+    ids=["digits", "ones", "alternating", "spaced", "dotted", "spaced-leet", "dotted-leet",
+         "symbols", "zero-width"],
+)  # fmt: skip
+def test_crafted_input_costs_bounded_time(text):
+    matcher = compile_wordlist(["lil", "ilil", "lili", "illicit", "a", "aa", "ass", "fuck"])
+    # Each takes well under 0.1 s when the machine is idle; the bound is for a busy CI.
+    assert _timed(matcher.find, text) < 2000
+
+
 def _timed(find, text):
     started = time.perf_counter()
     find(text)
