@@ -1,0 +1,314 @@
+"""Reading the review queues: counts, filtered pages ordered by risk or time, single items.
+
+A queue is a predicate over comments: ``pending``, ``held``, ``rejected`` and ``approved`` are
+statuses; ``reported`` is published comments with reports no moderator has dealt with yet
+(``report_count`` is reset when a moderator decides the comment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.articles.models import Article
+from server.comments.models import Comment, CommentStatus, Report
+from server.db import Sessionmaker
+from server.errors import NotFound
+from server.moderation.models import ModerationAction
+from server.moderation.schemas import (
+    ArticleSummary,
+    AuthorSummary,
+    ParentExcerpt,
+    Queue,
+    QueueCounts,
+    QueueCursor,
+    QueueItem,
+    QueueOrder,
+    QueuePage,
+    QueueQuery,
+    ReportSummary,
+)
+from server.users.models import User
+
+EXCERPT_CHARS = 200
+NOTES_PER_COMMENT = 3
+# Audit actions that do not decide a comment's status, so carry no rule.
+_NOT_DECISIONS = ("feature", "unfeature")
+
+Row = tuple[Comment, User, Article]
+
+
+def membership(queue: Queue) -> list[ColumnElement[bool]]:
+    """The predicate that puts a comment in ``queue``."""
+    if queue is Queue.reported:
+        return [Comment.status == CommentStatus.approved.value, Comment.report_count > 0]
+    return [Comment.status == queue.value]
+
+
+def in_queue(comment: Comment, queue: Queue) -> bool:
+    """The same predicate, for a loaded row."""
+    if queue is Queue.reported:
+        return comment.status == CommentStatus.approved and comment.report_count > 0
+    return comment.status == queue.value
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(query: QueueQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if query.article_id is not None:
+        found.append(Comment.article_id == query.article_id)
+    if query.author_id is not None:
+        found.append(Comment.author_id == query.author_id)
+    if query.since is not None:
+        found.append(Comment.created_at >= query.since)
+    if query.until is not None:
+        found.append(Comment.created_at < query.until)
+    if query.reason is not None:
+        found.append(Comment.decision_reason.ilike(_like(query.reason), escape="\\"))
+    return found
+
+
+def _order(
+    order: QueueOrder, cursor: QueueCursor | None
+) -> tuple[list[Any], list[ColumnElement[bool]]]:
+    """ORDER BY and the keyset condition after ``cursor``.
+
+    By risk, highest first; unscored comments (risk NULL) come first, as PostgreSQL orders a
+    descending index scan, so ``ix_comments_status_risk`` serves the page without sorting.
+    """
+    if order is QueueOrder.newest:
+        return [Comment.id.desc()], [Comment.id < cursor.id] if cursor else []
+    if order is QueueOrder.oldest:
+        return [Comment.id.asc()], [Comment.id > cursor.id] if cursor else []
+    by_risk = [Comment.risk.desc().nulls_first(), Comment.id.desc()]
+    if cursor is None:
+        return by_risk, []
+    if cursor.r is None:
+        return by_risk, [
+            or_(and_(Comment.risk.is_(None), Comment.id < cursor.id), Comment.risk.is_not(None))
+        ]
+    position = tuple_(literal(cursor.r), literal(cursor.id))
+    return by_risk, [Comment.risk.is_not(None), tuple_(Comment.risk, Comment.id) < position]
+
+
+def _rows() -> Select[tuple[Comment, User, Article]]:
+    return (
+        select(Comment, User, Article)
+        .join(User, User.id == Comment.author_id)
+        .join(Article, Article.id == Comment.article_id)
+    )
+
+
+async def list_queue(*, sessionmaker: Sessionmaker, queue: Queue, query: QueueQuery) -> QueuePage:
+    """One page of ``queue`` with everything a moderator needs to decide each item."""
+    cursor = QueueCursor.decode(query.cursor, queue, query.order) if query.cursor else None
+    order_by, after = _order(query.order, cursor)
+    stmt = (
+        _rows()
+        .where(*membership(queue), *_filters(query), *after)
+        .order_by(*order_by)
+        .limit(query.limit + 1)
+    )
+    async with sessionmaker() as session:
+        rows: list[Row] = list((await session.execute(stmt)).tuples())
+        page = rows[: query.limit]
+        items = await build_items(session, page)
+    next_cursor = None
+    if len(rows) > query.limit and page:
+        last = page[-1][0]
+        next_cursor = QueueCursor(
+            q=queue.value,
+            o=query.order.value,
+            id=last.id,
+            r=last.risk if query.order is QueueOrder.risk else None,
+        ).encode()
+    return QueuePage(queue=queue, order=query.order, items=items, next_cursor=next_cursor)
+
+
+async def get_item(*, sessionmaker: Sessionmaker, comment_id: int) -> QueueItem:
+    async with sessionmaker() as session:
+        row = (await session.execute(_rows().where(Comment.id == comment_id))).tuples().first()
+        if row is None:
+            raise NotFound("comment not found", code="comment_not_found")
+        return (await build_items(session, [row]))[0]
+
+
+async def queue_counts(*, sessionmaker: Sessionmaker, article_id: str | None) -> QueueCounts:
+    """The size of every queue, in one round of queries."""
+    scope = [Comment.article_id == article_id] if article_id is not None else []
+    async with sessionmaker() as session:
+        counts = await count_queues(session, scope)
+    return QueueCounts(article_id=article_id, counts=counts)
+
+
+async def count_queues(
+    session: AsyncSession, scope: Sequence[ColumnElement[bool]] = ()
+) -> dict[Queue, int]:
+    rows = await session.execute(
+        select(Comment.status, func.count()).where(*scope).group_by(Comment.status)
+    )
+    by_status = dict(rows.tuples().all())
+    reported = await session.scalar(
+        select(func.count()).select_from(Comment).where(*membership(Queue.reported), *scope)
+    )
+    counts: dict[Queue, int] = {
+        q: int(by_status.get(q.value, 0)) for q in Queue if q is not Queue.reported
+    }
+    counts[Queue.reported] = int(reported or 0)
+    return counts
+
+
+def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
+    return body if len(body) <= limit else body[: limit - 1].rstrip() + "…"
+
+
+async def build_items(session: AsyncSession, rows: Sequence[Row]) -> list[QueueItem]:
+    """Queue items for ``rows``, with reports, parents and rules fetched in one query each."""
+    ids = [comment.id for comment, _, _ in rows]
+    parent_ids = {c.parent_id for c, _, _ in rows if c.parent_id is not None}
+    reports = await _reports(session, ids)
+    parents = await _parents(session, parent_ids)
+    rules = await _rules(session, ids)
+    return [
+        _item(c, u, a, reports.get(c.id), parents.get(c.parent_id or 0), rules.get(c.id))
+        for c, u, a in rows
+    ]
+
+
+def _item(
+    comment: Comment,
+    user: User,
+    article: Article,
+    reports: ReportSummary | None,
+    parent: ParentExcerpt | None,
+    rule: str | None,
+) -> QueueItem:
+    return QueueItem(
+        id=comment.id,
+        status=CommentStatus(comment.status),
+        body=comment.body,
+        html=comment.html,
+        featured=comment.featured,
+        depth=comment.depth,
+        root_id=comment.root_id,
+        created_at=comment.created_at,
+        edited_at=comment.edited_at,
+        published_at=comment.published_at,
+        decided_at=comment.decided_at,
+        article=ArticleSummary(
+            id=article.id,
+            title=article.title,
+            url=article.url,
+            comments=article.comments,
+            moderation=article.moderation,
+        ),
+        author=author_summary(user),
+        parent=parent,
+        scores=comment.scores,
+        risk=comment.risk,
+        model=comment.model,
+        decision_reason=comment.decision_reason,
+        rule=rule,
+        reports=reports or ReportSummary(count=0, reasons={}, notes=[]),
+    )
+
+
+def author_summary(user: User) -> AuthorSummary:
+    return AuthorSummary.model_validate(
+        {
+            "id": user.id,
+            "name": user.name,
+            "status": user.status,
+            "suspended_until": user.suspended_until,
+            "approved_count": user.approved_count,
+            "rejected_count": user.rejected_count,
+            "reported_count": user.reported_count,
+        }
+    )
+
+
+async def _reports(session: AsyncSession, ids: Sequence[int]) -> dict[int, ReportSummary]:
+    """Open reports per comment: counts by reason and the latest notes."""
+    if not ids:
+        return {}
+    open_reports = [Report.comment_id.in_(ids), Report.resolved.is_(False)]
+    counts = await session.execute(
+        select(Report.comment_id, Report.reason, func.count())
+        .where(*open_reports)
+        .group_by(Report.comment_id, Report.reason)
+    )
+    reasons: dict[int, dict[str, int]] = {}
+    for comment_id, reason, n in counts.tuples():
+        reasons.setdefault(comment_id, {})[reason] = int(n)
+    if not reasons:
+        return {}
+    ranked = (
+        select(
+            Report.comment_id.label("cid"),
+            Report.note.label("note"),
+            func.row_number()
+            .over(partition_by=Report.comment_id, order_by=Report.id.desc())
+            .label("rank"),
+        )
+        .where(*open_reports, Report.note.is_not(None))
+        .subquery()
+    )
+    notes: dict[int, list[str]] = {}
+    for cid, note in (
+        await session.execute(
+            select(ranked.c.cid, ranked.c.note).where(ranked.c.rank <= NOTES_PER_COMMENT)
+        )
+    ).tuples():
+        notes.setdefault(cid, []).append(note)
+    return {
+        cid: ReportSummary(count=sum(r.values()), reasons=r, notes=notes.get(cid, []))
+        for cid, r in reasons.items()
+    }
+
+
+async def _parents(session: AsyncSession, ids: set[int]) -> dict[int, ParentExcerpt]:
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Comment.id, Comment.author_id, Comment.status, Comment.body).where(
+            Comment.id.in_(ids)
+        )
+    )
+    return {
+        cid: ParentExcerpt(
+            id=cid, author_id=author, status=CommentStatus(status), excerpt=excerpt(body)
+        )
+        for cid, author, status, body in rows.tuples()
+    }
+
+
+async def _rules(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    """The rule recorded with each comment's latest decision, where one was."""
+    if not ids:
+        return {}
+    latest = (
+        select(func.max(ModerationAction.id))
+        .where(
+            ModerationAction.comment_id.in_(ids),
+            ModerationAction.action.not_in(_NOT_DECISIONS),
+        )
+        .group_by(ModerationAction.comment_id)
+    )
+    rows = await session.execute(
+        select(ModerationAction.comment_id, ModerationAction.details).where(
+            ModerationAction.id.in_(latest)
+        )
+    )
+    rules: dict[int, str] = {}
+    for comment_id, details in rows.tuples():
+        rule = (details or {}).get("rule")
+        if comment_id is not None and isinstance(rule, str):
+            rules[comment_id] = rule
+    return rules

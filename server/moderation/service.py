@@ -1,0 +1,422 @@
+"""Moderators' decisions: approve, reject, feature and unfeature, one comment or hundreds.
+
+A bulk decision is one transaction that locks every named comment (in id order, so two
+moderators' overlapping lists cannot deadlock) and then decides each on its own merits: an
+unknown, deleted or moved-on comment gets a failed result and the others still apply. Since
+the rows are locked, a second moderator deciding the same comment waits for the first and then
+sees the first's outcome (``changed: false`` with the last action, or a ``conflict`` when it
+asked for the comment's old queue). Every status change goes through ``transition``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.auth import Principal
+from server.comments.models import Comment, CommentStatus, Report
+from server.comments.schemas import public_comment
+from server.comments.service import enqueue_scoring
+from server.comments.visibility import lock_comments, transition
+from server.db import Sessionmaker, utcnow
+from server.errors import Unprocessable
+from server.jobs.base import JobQueue
+from server.live.base import ChannelBroker
+from server.moderation.events import Change, publish_changes
+from server.moderation.models import ModerationAction
+from server.moderation.queues import in_queue
+from server.moderation.schemas import (
+    CommentStatusAwaiting,
+    DecisionAction,
+    DecisionRequest,
+    DecisionResponse,
+    DecisionResult,
+    ItemError,
+    LastAction,
+    ReasonCode,
+    ReevaluateRequest,
+    ReevaluateResponse,
+)
+from server.users.models import User
+
+MODERATOR_RULE = "moderator"
+_TARGET = {
+    DecisionAction.approve: CommentStatus.approved,
+    DecisionAction.reject: CommentStatus.rejected,
+}
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one decision request did, collected while the rows are locked."""
+
+    results: list[DecisionResult] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
+def _failed(comment_id: int, comment: Comment | None, code: str, message: str) -> DecisionResult:
+    status = CommentStatus(comment.status) if comment is not None else None
+    return DecisionResult(
+        id=comment_id,
+        ok=False,
+        changed=False,
+        status=status,
+        previous_status=status,
+        featured=comment.featured if comment is not None else None,
+        error=ItemError(code=code, message=message),
+    )
+
+
+def _refusal(
+    comment_id: int, comment: Comment | None, request: DecisionRequest
+) -> DecisionResult | None:
+    """Why ``request`` cannot apply to this comment, or None when it can."""
+    if comment is None:
+        return _failed(comment_id, None, "comment_not_found", "comment not found")
+    if comment.status == CommentStatus.deleted:
+        return _failed(comment_id, comment, "comment_deleted", "its author deleted this comment")
+    if request.queue is not None and not in_queue(comment, request.queue):
+        return _failed(
+            comment_id,
+            comment,
+            "conflict",
+            f"no longer in the {request.queue.value} queue (now {comment.status})",
+        )
+    featuring = request.action in (DecisionAction.feature, DecisionAction.unfeature)
+    if featuring and comment.status != CommentStatus.approved:
+        return _failed(comment_id, comment, "not_published", "only published comments are featured")
+    return None
+
+
+def _unchanged(comment: Comment, action: DecisionAction) -> bool:
+    if action is DecisionAction.feature:
+        return comment.featured
+    if action is DecisionAction.unfeature:
+        return not comment.featured
+    if action is DecisionAction.approve:
+        # Approving a reported comment dismisses its reports: that is a change.
+        return comment.status == CommentStatus.approved and comment.report_count == 0
+    return comment.status == CommentStatus.rejected
+
+
+async def _resolve_reports(session: AsyncSession, comment: Comment) -> int:
+    """Mark a comment's open reports dealt with; it leaves the reported queue."""
+    if comment.report_count == 0:
+        return 0
+    result = await session.execute(
+        update(Report)
+        .where(Report.comment_id == comment.id, Report.resolved.is_(False))
+        .values(resolved=True)
+    )
+    comment.report_count = 0
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def decide_status(
+    session: AsyncSession,
+    comment: Comment,
+    target: CommentStatus,
+    *,
+    actor: str,
+    action: str,
+    reason: str,
+    now: dt.datetime,
+    details: dict[str, object],
+) -> Change:
+    """Approve or reject a locked comment by a person's decision, resolving its reports."""
+    before, was_visible = CommentStatus(comment.status), comment.visible
+    resolved = await _resolve_reports(session, comment)
+    if target is not CommentStatus.approved:
+        comment.featured = False
+    comment.decision_reason, comment.decided_at = reason, now
+    await transition(
+        session,
+        comment,
+        target,
+        actor=actor,
+        action=action,
+        now=now,
+        reason=reason,
+        details={"rule": MODERATOR_RULE, "reports_resolved": resolved, **details},
+    )
+    return Change(
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        actor_id=actor,
+        action=action,
+        before=before,
+        after=target,
+        was_visible=was_visible,
+        featured=comment.featured,
+    )
+
+
+def _feature(
+    session: AsyncSession,
+    comment: Comment,
+    on: bool,
+    actor: str,
+    now: dt.datetime,
+    note: str | None,
+) -> Change:
+    comment.featured, comment.updated_at = on, now
+    action = "feature" if on else "unfeature"
+    session.add(
+        ModerationAction(
+            actor_id=actor,
+            action=action,
+            comment_id=comment.id,
+            subject_user_id=comment.author_id,
+            before=comment.status,
+            after=comment.status,
+            reason=note,
+            details={"featured": {"before": not on, "after": on}},
+            created_at=now,
+        )
+    )
+    status = CommentStatus(comment.status)
+    return Change(
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        actor_id=actor,
+        action=action,
+        before=status,
+        after=status,
+        was_visible=comment.visible,
+        featured=on,
+    )
+
+
+def _reason_text(request: DecisionRequest) -> str:
+    verb = "approved" if request.action is DecisionAction.approve else "rejected"
+    text = f"{verb} by a moderator"
+    if request.reason is not None:
+        text += f": {request.reason.value}"
+    return text
+
+
+async def _apply(
+    session: AsyncSession,
+    comment: Comment,
+    request: DecisionRequest,
+    actor: str,
+    now: dt.datetime,
+) -> Change:
+    target = _TARGET.get(request.action)
+    if target is None:
+        on = request.action is DecisionAction.feature
+        return _feature(session, comment, on, actor, now, request.note)
+    return await decide_status(
+        session,
+        comment,
+        target,
+        actor=actor,
+        action=request.action.value,
+        reason=_reason_text(request),
+        now=now,
+        details={
+            "reason_code": request.reason.value if request.reason else None,
+            "note": request.note,
+        },
+    )
+
+
+def _applied(comment: Comment, change: Change) -> DecisionResult:
+    return DecisionResult(
+        id=comment.id,
+        ok=True,
+        changed=True,
+        status=CommentStatus(comment.status),
+        previous_status=change.before,
+        featured=comment.featured,
+    )
+
+
+async def decide(
+    *,
+    sessionmaker: Sessionmaker,
+    channels: ChannelBroker,
+    principal: Principal,
+    request: DecisionRequest,
+) -> DecisionResponse:
+    """Apply one action to each listed comment, atomically per comment, with a result each."""
+    if request.action is DecisionAction.reject and request.reason is None:
+        raise Unprocessable(
+            "rejecting needs a reason code: " + ", ".join(_reason_codes()),
+            code="reason_required",
+        )
+    ids = list(dict.fromkeys(request.comment_ids))
+    now = utcnow()
+    batch = _Batch()
+    async with sessionmaker.begin() as session:
+        locked = {c.id: c for c in await lock_comments(session, ids)}
+        for comment_id in ids:
+            comment = locked.get(comment_id)
+            refused = _refusal(comment_id, comment, request)
+            if refused is not None or comment is None:
+                batch.results.append(
+                    refused or _failed(comment_id, None, "comment_not_found", "comment not found")
+                )
+            elif _unchanged(comment, request.action):
+                batch.results.append(_same(comment))
+            else:
+                change = await _apply(session, comment, request, principal.sub, now)
+                batch.changes.append(change)
+                batch.results.append(_applied(comment, change))
+        await _attach_published(session, batch.changes, locked)
+        results = await _with_last_actions(session, batch.results)
+    await publish_changes(sessionmaker, channels, batch.changes)
+    return _response(request.action, results)
+
+
+def _same(comment: Comment) -> DecisionResult:
+    status = CommentStatus(comment.status)
+    return DecisionResult(
+        id=comment.id,
+        ok=True,
+        changed=False,
+        status=status,
+        previous_status=status,
+        featured=comment.featured,
+    )
+
+
+def _reason_codes() -> list[str]:
+    return [code.value for code in ReasonCode]
+
+
+def _response(action: DecisionAction, results: list[DecisionResult]) -> DecisionResponse:
+    return DecisionResponse(
+        action=action,
+        applied=sum(r.changed for r in results),
+        unchanged=sum(r.ok and not r.changed for r in results),
+        failed=sum(not r.ok for r in results),
+        results=results,
+    )
+
+
+async def _attach_published(
+    session: AsyncSession, changes: list[Change], comments: dict[int, Comment]
+) -> None:
+    """Give every newly visible comment its public JSON (readers' pages show it live)."""
+    appearing = [
+        i for i, c in enumerate(changes) if not c.was_visible and c.after is CommentStatus.approved
+    ]
+    if not appearing:
+        return
+    authors = {comments[changes[i].comment_id].author_id for i in appearing}
+    rows = await session.execute(select(User.id, User.name).where(User.id.in_(authors)))
+    names = dict(rows.tuples().all())
+    for i in appearing:
+        comment = comments[changes[i].comment_id]
+        public = public_comment(comment, names.get(comment.author_id), viewer=None)
+        changes[i] = _with_public(changes[i], public)
+
+
+def _with_public(change: Change, public: dict[str, object]) -> Change:
+    return replace(change, published=dict(public))
+
+
+async def _with_last_actions(
+    session: AsyncSession, results: list[DecisionResult]
+) -> list[DecisionResult]:
+    """Show who last acted on comments this request did not change (the "second moderator")."""
+    ids = [r.id for r in results if not r.changed and r.status is not None]
+    if not ids:
+        return results
+    last = await last_actions(session, ids)
+    return [
+        r.model_copy(update={"last_action": last.get(r.id)})
+        if r.id in last and not r.changed
+        else r
+        for r in results
+    ]
+
+
+async def last_actions(session: AsyncSession, ids: Sequence[int]) -> dict[int, LastAction]:
+    latest = (
+        select(func.max(ModerationAction.id))
+        .where(ModerationAction.comment_id.in_(ids))
+        .group_by(ModerationAction.comment_id)
+    )
+    rows = await session.execute(
+        select(
+            ModerationAction.comment_id,
+            ModerationAction.actor_id,
+            ModerationAction.action,
+            ModerationAction.created_at,
+        ).where(ModerationAction.id.in_(latest))
+    )
+    return {
+        cid: LastAction(actor_id=actor, action=action, created_at=at)
+        for cid, actor, action, at in rows.tuples()
+        if cid is not None
+    }
+
+
+async def reevaluate(
+    *,
+    sessionmaker: Sessionmaker,
+    jobs: JobQueue,
+    channels: ChannelBroker,
+    principal: Principal,
+    request: ReevaluateRequest,
+) -> ReevaluateResponse:
+    """Send pending and held comments back through the current policy.
+
+    Held comments return to ``pending`` (audited) and, like pending ones, are queued for the
+    scoring workers, which decide them with the policy and word lists in force now. Old
+    comments are never re-decided unless a moderator asks for it here.
+    """
+    now = utcnow()
+    statuses = [s.value for s in dict.fromkeys(request.statuses)]
+    scope: list[ColumnElement[bool]] = [Comment.status.in_(statuses)]
+    if request.article_id is not None:
+        scope.append(Comment.article_id == request.article_id)
+    changes: list[Change] = []
+    async with sessionmaker.begin() as session:
+        ids = list(
+            (
+                await session.scalars(
+                    select(Comment.id).where(*scope).order_by(Comment.id).limit(request.limit)
+                )
+            ).all()
+        )
+        for comment in await lock_comments(session, ids):
+            if comment.status != CommentStatusAwaiting.held:
+                continue
+            changes.append(await _reopen(session, comment, principal.sub, now))
+    await enqueue_scoring(jobs, ids)
+    await publish_changes(sessionmaker, channels, changes)
+    return ReevaluateResponse(
+        examined=len(ids), reopened=len(changes), queued=len(ids), comment_ids=ids
+    )
+
+
+async def _reopen(session: AsyncSession, comment: Comment, actor: str, now: dt.datetime) -> Change:
+    reason = "re-evaluation requested by a moderator"
+    comment.decision_reason, comment.decided_at = None, None
+    await transition(
+        session,
+        comment,
+        CommentStatus.pending,
+        actor=actor,
+        action="reevaluate",
+        now=now,
+        reason=reason,
+        details={"rule": "reevaluate"},
+    )
+    return Change(
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        actor_id=actor,
+        action="reevaluate",
+        before=CommentStatus.held,
+        after=CommentStatus.pending,
+        was_visible=False,
+        featured=comment.featured,
+    )
