@@ -19,6 +19,8 @@ from server.jobs.redis import RedisJobQueue
 from server.live import views as live_views
 from server.live.runtime import live_runtime
 from server.metrics import metrics_middleware
+from server.moderation import views as moderation_views
+from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.typedefs import (
@@ -76,5 +78,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(comment_views.routes)
     app.add_routes(article_views.routes)
+    app.add_routes([*moderation_views.routes, *openapi_routes])
     live_views.setup(app)
     return app
