@@ -2,7 +2,7 @@
 
 Readers' pages hear about comments appearing, disappearing or being featured; the moderation
 channel hears every decision (so a second console drops the item) and the new queue counts.
-A broker outage never undoes a stored decision (``publish_safely`` logs and carries on).
+A broker outage never undoes a stored decision (the producers log and carry on).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from server.comments.models import Comment, CommentStatus
-from server.comments.service import publish_safely
 from server.db import Sessionmaker
-from server.live.base import MODERATION_CHANNEL, ChannelBroker, EventType, article_channel
+from server.live import producers
+from server.live.base import ChannelBroker
 from server.moderation.queues import membership
 from server.moderation.schemas import Queue
 
@@ -52,43 +52,35 @@ async def publish_changes(
         return
     for change in changes:
         await _announce(channels, change)
-    await publish_safely(
-        channels, MODERATION_CHANNEL, EventType.queue_counts, await waiting_counts(sessionmaker)
-    )
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for change in changes:
+        key = (change.action, change.after.value, change.actor_id)
+        groups.setdefault(key, []).append(change.comment_id)
+    for (action, status, actor), ids in groups.items():
+        await producers.comment_decided(
+            channels, comment_ids=ids, action=action, status=status, actor=actor
+        )
+    await producers.queue_counts(channels, await waiting_counts(sessionmaker))
 
 
 async def _announce(channels: ChannelBroker, change: Change) -> None:
-    channel = article_channel(change.article_id)
+    """What readers of the comment's article see."""
     if change.published is not None:
-        await publish_safely(channels, channel, EventType.comment_published, change.published)
+        await producers.comment_published(channels, change.published)
     elif change.removed:
-        await publish_safely(
+        await producers.comment_removed(
             channels,
-            channel,
-            EventType.comment_removed,
-            {"id": change.comment_id, "reason": "moderated"},
+            article_id=change.article_id,
+            comment_id=change.comment_id,
+            reason="moderated",
         )
     if change.action in ("feature", "unfeature"):
-        await publish_safely(
+        await producers.comment_featured(
             channels,
-            channel,
-            EventType.comment_featured,
-            {"id": change.comment_id, "featured": change.featured},
+            article_id=change.article_id,
+            comment_id=change.comment_id,
+            featured=change.featured,
         )
-    await publish_safely(
-        channels,
-        MODERATION_CHANNEL,
-        EventType.comment_decided,
-        {
-            "id": change.comment_id,
-            "article_id": change.article_id,
-            "action": change.action,
-            "actor": change.actor_id,
-            "before": change.before.value,
-            "status": change.after.value,
-            "featured": change.featured,
-        },
-    )
 
 
 async def waiting_counts(sessionmaker: Sessionmaker) -> dict[str, int]:

@@ -185,3 +185,8 @@ async def test_decisions_are_published(client, token, sessionmaker):
     assert published["id"] == cid and "scores" not in published and "risk" not in published
     counts = next(d for c, t, d in seen if t == EventType.queue_counts)
     assert counts == {"pending": 0, "held": 0, "reported": 0}
+    decided = next(d for c, t, d in seen if t == EventType.comment_decided)
+    assert decided | {"reason": None} == {
+        "comment_ids": [cid], "action": "approve", "status": "approved", "actor": "mod-1",
+        "reason": None,
+    }
