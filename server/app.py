@@ -18,6 +18,7 @@ from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
 from server.live import views as live_views
 from server.live.runtime import live_runtime
+from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(comment_views.routes)
     app.add_routes(article_views.routes)
+    app.add_routes(liveblog_views.routes)
     app.add_routes([*moderation_views.routes, *openapi_routes])
     live_views.setup(app)
     return app
