@@ -15,9 +15,19 @@ once and points ``BARAZA_MODEL_CONFIG_DIR`` at.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import json
+import socket
 from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+if TYPE_CHECKING:
+    from workers.detoxify_scorer import DetoxifyScorer
 
 # The label names in the published ``original`` checkpoint, before Detoxify renames them.
 ORIGINAL_CLASSES = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
@@ -32,22 +42,23 @@ ORIGINAL_LABELS = (
 )
 
 _SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-_WORDS = (
-    "the a an and or but of to in on for with at by from is are was were be been it this that "
-    "he she they we you i not no yes my your our their his her its who what why how when where "
-    "kenya nairobi somalia al shabaab muslim somali attack bomb killed police security government "
-    "gas explosion peace terrorism people news story comment article report minister president "
-    "good bad stupid idiot hate love think know say said should would could will can must just "
-    "very more most many much all some any every one two three first last new old time year day "
-    "country world region war army law court vote election money tax price fuel food water"
-).split()
+_WORDS = """
+the a an and or but of to in on for with at by from is are was were be been it this
+that he she they we you i not no yes my your our their his her its who what why how
+when where kenya nairobi somalia al shabaab muslim somali attack bomb killed police
+security government gas explosion peace terrorism people news story comment article
+report minister president good bad stupid idiot hate love think know say said should
+would could will can must just very more most many much all some any every one two
+three first last new old time year day country world region war army law court vote
+election money tax price fuel food water
+"""
 
 
 def _vocabulary() -> list[str]:
     """A tiny WordPiece vocabulary: specials, common words, single characters, suffix pieces."""
     chars = [chr(c) for c in range(33, 127) if not chr(c).isupper()]
     pieces = ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
-    vocab = _SPECIAL + _WORDS + chars + pieces
+    vocab = _SPECIAL + _WORDS.split() + chars + pieces
     return list(dict.fromkeys(vocab))  # keep order, drop duplicates
 
 
@@ -60,6 +71,7 @@ def write_config_dir(
     intermediate: int,
     vocab: list[str],
     num_labels: int,
+    initializer_range: float = 0.02,
 ) -> None:
     """Write a local Hugging Face BERT config + tokenizer folder (no network needed to read it)."""
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +100,7 @@ def write_config_dir(
         "attention_probs_dropout_prob": 0.1,
         "max_position_embeddings": 512,
         "type_vocab_size": 2,
-        "initializer_range": 0.02,
+        "initializer_range": initializer_range,
         "layer_norm_eps": 1e-12,
         "pad_token_id": 0,
         "num_labels": num_labels,
@@ -135,6 +147,7 @@ def build_checkpoint(
     heads: int,
     intermediate: int,
     vocab: list[str] | None = None,
+    initializer_range: float = 0.02,
     seed: int = 0,
 ) -> tuple[Path, Path]:
     """Write ``directory/model.ckpt`` and ``directory/hf-config/``; return (checkpoint, config dir).
@@ -154,12 +167,10 @@ def build_checkpoint(
         intermediate=intermediate,
         vocab=words,
         num_labels=len(ORIGINAL_CLASSES),
+        initializer_range=initializer_range,
     )
     torch.manual_seed(seed)
     model = BertForSequenceClassification(BertConfig.from_pretrained(config_dir))
-    # Random init gives near-constant sigmoid outputs; widen the head so scores vary per text.
-    with torch.no_grad():
-        model.classifier.weight.normal_(0.0, 1.0)
     state_dict = OrderedDict((k, v.detach().clone()) for k, v in model.state_dict().items())
     checkpoint = directory / "model.ckpt"
     torch.save(
@@ -169,6 +180,70 @@ def build_checkpoint(
     return checkpoint, config_dir
 
 
-def build_tiny_checkpoint(dir: Path) -> tuple[Path, Path]:  # noqa: A002 - name fixed by the brief
-    """A 2-layer BERT, hidden 32, tiny vocabulary: returns (checkpoint path, config dir)."""
-    return build_checkpoint(dir, hidden=32, layers=2, heads=2, intermediate=64)
+def build_tiny_checkpoint(dir: Path) -> tuple[Path, Path]:
+    """A 2-layer BERT, hidden 32, tiny vocabulary: returns (checkpoint path, config dir).
+
+    Initialised wider than BERT's 0.02 so that scores differ visibly from text to text.
+    """
+    return build_checkpoint(
+        dir, hidden=32, layers=2, heads=2, intermediate=64, initializer_range=0.2
+    )
+
+
+@contextlib.contextmanager
+def block_network() -> Iterator[None]:
+    """Fail any connection or name lookup that is not local (loopback or a Unix socket)."""
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family == socket.AF_UNIX or _is_local(address):
+            return real_connect(self, address)
+        raise OSError(f"a test tried to reach the network: {address!r}")
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is None or _is_local((host,)):
+            return real_getaddrinfo(host, *args, **kwargs)
+        raise OSError(f"a test tried to resolve {host!r}")
+
+    with (
+        mock.patch.object(socket.socket, "connect", connect),
+        mock.patch.object(socket, "getaddrinfo", getaddrinfo),
+    ):
+        yield
+
+
+def _is_local(address: Any) -> bool:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class TinyDetoxify:
+    """The ``tiny_detoxify`` fixture: files on disk and the scorer loaded from them."""
+
+    checkpoint: Path
+    config_dir: Path
+    scorer: DetoxifyScorer
+
+    def settings_overrides(self) -> dict[str, Any]:
+        """Settings fields that make ``load_scorer`` load this model offline."""
+        return tiny_overrides(self.checkpoint, self.config_dir)
+
+
+def tiny_overrides(checkpoint: Path, config_dir: Path) -> dict[str, Any]:
+    """Settings fields that make ``load_scorer`` load a checkpoint offline, on one thread."""
+    return {
+        "scorer": "detoxify",
+        "model": "original",
+        "model_checkpoint": checkpoint,
+        "model_config_dir": config_dir,
+        "model_threads": 1,
+    }
