@@ -23,6 +23,8 @@ from server.comments.schemas import (
     ReportCreate,
     ThreadQuery,
 )
+from server.liveblog.schemas import BlogUpdate, PostCreate, PostUpdate, TimelineQuery
+from server.liveblog.schemas import PageQuery as DraftsQuery
 from server.openapi import Operation, Reply, error_reply
 
 V1 = "/api/v1"
@@ -118,13 +120,35 @@ class Readiness(_Out):
     checks: dict[str, dict[str, Any]]
 
 
-OPENAPI_SCHEMA: Mapping[str, Any] = {"type": "object", "required": ["openapi", "paths"]}
+def _object(*required: str) -> dict[str, Any]:
+    return {"type": "object", "required": list(required)}
+
+
+LIVEBLOG = ("liveblog",)
+LIVE = ("live",)
+LIVEBLOG_PAGE = {
+    "description": "A timeline page (`liveblog`, `pinned`, `items`, `next_cursor`) or, with "
+    "`since`, the changes after a revision (`liveblog`, `since`, `changes`, `next_since`, `more`).",
+    "type": "object",
+    "required": ["liveblog"],
+}
+POST = _object("id", "article_id", "status", "revision")
+WEBSOCKET = Operation(
+    summary="Live updates over WebSocket (subscribe to article:{id} or moderation channels)",
+    description="Client ops: subscribe {channel, since?}, unsubscribe, ping, auth {token}. "
+    "Server ops: subscribed, event, presence, error, pong. A token may come as ?token=.",
+    tags=LIVE,
+    auth="optional",
+    streaming=True,
+    responses={101: Reply("Switching protocols to WebSocket.")},
+)
 
 CATALOG: Mapping[tuple[str, str], Operation] = {
     ("GET", f"{V1}/articles/counts"): Operation(
         summary="Approved comment counts of up to 100 articles (section pages)",
         tags=READERS,
         query=CountsQuery,
+        query_overrides={"ids": {"maxLength": 8000, "pattern": r"^[A-Za-z0-9._:~,-]+$"}},
         responses={200: Reply("Counts by article id; unknown articles count 0.", ArticleCounts)},
     ),
     ("GET", f"{V1}/articles/{{article_id}}/comments"): Operation(
@@ -214,6 +238,83 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         tags=("articles",),
         body=ArticleUpdate,
         responses={200: Reply("The settings as changed.", ArticleSettings)},
+    ),
+    ("GET", f"{V1}/live"): WEBSOCKET,
+    ("GET", "/live"): WEBSOCKET,
+    ("GET", f"{V1}/articles/{{article_id}}/events"): Operation(
+        summary="Server-Sent Events of an article's channel (Last-Event-ID resumes)",
+        tags=LIVE,
+        streaming=True,
+        headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{1,16}$"}},
+        responses={
+            200: Reply(
+                "An event stream.", schema={"type": "string"}, content_type="text/event-stream"
+            ),
+            429: error_reply("Too many connections."),
+        },
+    ),
+    ("GET", f"{V1}/articles/{{article_id}}/liveblog"): Operation(
+        summary="An article's live blog: a page of its timeline, or the changes since a revision",
+        tags=LIVEBLOG,
+        query=TimelineQuery,
+        auth="optional",
+        headers={"If-None-Match": {"type": "string", "maxLength": 200}},
+        responses={
+            200: Reply("The timeline.", schema=LIVEBLOG_PAGE),
+            304: Reply("Not modified since the ETag given."),
+        },
+    ),
+    ("PUT", f"{V1}/articles/{{article_id}}/liveblog"): Operation(
+        summary="Create an article's live blog, or change its title or status (live|ended)",
+        tags=LIVEBLOG,
+        body=BlogUpdate,
+        responses={
+            200: Reply("The blog as changed.", schema=_object("article_id", "status")),
+            201: Reply("The blog, created.", schema=_object("article_id", "status")),
+            409: error_reply("The blog's state does not allow this."),
+        },
+    ),
+    ("POST", f"{V1}/articles/{{article_id}}/liveblog/posts"): Operation(
+        summary="Post an entry (Markdown), optionally as a key event, pinned, or a draft",
+        tags=LIVEBLOG,
+        body=PostCreate,
+        responses={
+            201: Reply("The entry.", schema=POST),
+            409: error_reply("The blog has ended or does not exist."),
+        },
+    ),
+    ("GET", f"{V1}/articles/{{article_id}}/liveblog/drafts"): Operation(
+        summary="Draft entries of a live blog",
+        tags=LIVEBLOG,
+        query=DraftsQuery,
+        responses={200: Reply("A page of drafts.", schema=_object("items", "next_cursor"))},
+    ),
+    ("PATCH", f"{V1}/liveblog/posts/{{post_id}}"): Operation(
+        summary="Correct, pin or unpin an entry",
+        tags=LIVEBLOG,
+        body=PostUpdate,
+        responses={
+            200: Reply("The entry as changed.", schema=POST),
+            409: error_reply("The entry was deleted."),
+        },
+    ),
+    ("DELETE", f"{V1}/liveblog/posts/{{post_id}}"): Operation(
+        summary="Delete an entry (a tombstone stays in the timeline)",
+        tags=LIVEBLOG,
+        responses={204: Reply("Deleted."), 409: error_reply("Already deleted.")},
+    ),
+    ("POST", f"{V1}/liveblog/posts/{{post_id}}/publish"): Operation(
+        summary="Publish a draft entry",
+        tags=LIVEBLOG,
+        responses={
+            200: Reply("The published entry.", schema=POST),
+            409: error_reply("Not a draft."),
+        },
+    ),
+    ("GET", f"{V1}/liveblog/posts/{{post_id}}/history"): Operation(
+        summary="Every revision of an entry",
+        tags=LIVEBLOG,
+        responses={200: Reply("The entry and its revisions.", schema=_object("post", "history"))},
     ),
     ("GET", "/healthz"): Operation(
         summary="Liveness",

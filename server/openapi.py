@@ -63,6 +63,9 @@ class Operation:
     description: str | None = None
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
+    # Narrower schemas for some query parameters than their model says (e.g. length limits
+    # the HTTP layer imposes first: a request line is at most 8190 bytes).
+    query_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Path parameter schemas beyond PATH_PARAMETERS, e.g. {"queue": {"enum": [...]}}.
     path: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     headers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -211,6 +214,7 @@ def _parameters(op: Operation, path: str, components: _Components) -> list[dict[
         schema = components.inline(op.query)
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
+            prop = {**prop, **op.query_overrides.get(name, {})}
             param = {"name": name, "in": "query", "required": name in required, "schema": prop}
             if "description" in prop:
                 param["description"] = prop["description"]

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from server.articles.models import Article, CommentsState, ModerationMode
 from server.articles.service import check_article_id, get_or_create_article
@@ -20,13 +21,22 @@ routes = web.RouteTableDef()
 
 
 class ArticleUpdate(Payload):
+    """Fields left out keep their value; ``title``, ``url`` and ``closes_at`` clear with null."""
+
     title: str | None = Field(default=None, max_length=500)
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
-    comments: CommentsState | None = None
-    moderation: ModerationMode | None = None
+    comments: CommentsState | SkipJsonSchema[None] = None
+    moderation: ModerationMode | SkipJsonSchema[None] = None
     closes_at: AwareDatetime | None = None
 
     model_config = Payload.model_config | {"strict": False}
+
+    @model_validator(mode="after")
+    def _not_null(self) -> ArticleUpdate:
+        for name in ("comments", "moderation"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} must not be null")
+        return self
 
 
 def public_article(article: Article) -> dict[str, Any]:

@@ -102,3 +102,19 @@ async def test_wordlist_refusals(client, token):
         assert r.status == 422, body
     r = await client.put(f"{M}/wordlists/banned", headers=admin(token), json={"words": ["!!!"]})
     assert r.status == 422 and (await r.json())["error"]["code"] == "invalid_wordlist"
+
+
+async def test_article_settings_refuse_null_modes(client, token):
+    headers = {"Authorization": f"Bearer {token('ed', roles=['editor'])}"}
+    for body in ({"comments": None}, {"moderation": None}):
+        r = await client.put("/api/v1/articles/a1", json=body, headers=headers)
+        assert r.status == 422, body  # was a 500 (NOT NULL violation), found by schemathesis
+    closes = "2030-01-01T00:00:00Z"
+    r = await client.put(
+        "/api/v1/articles/a1",
+        headers=headers,
+        json={"moderation": "pre", "closes_at": closes, "title": None},
+    )
+    assert r.status == 200
+    body = await r.json()
+    assert body["moderation"] == "pre" and body["closes_at"].startswith("2030-01-01")
