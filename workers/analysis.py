@@ -2,8 +2,9 @@
 
 ``analyse`` runs in a worker thread (``asyncio.to_thread``) so the event loop never waits on
 the model. The whole batch goes to the scorer in one call, which is what makes a transformer
-fast; if that call fails, each text is retried alone so one poison comment cannot fail the
-others of its batch.
+fast. The scorer isolates a text it cannot score (a ``ScoreError`` in its place), so one poison
+comment never fails the others of its batch; if the scorer raises, it is broken as a whole and
+every text of the batch fails with that error, to be retried.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from server.moderation.words import WordMatcher
 from workers import metrics
+from workers.scorer import ScoreError
 
 if TYPE_CHECKING:
     from workers.scorer import Scorer
@@ -53,31 +55,21 @@ class Failure:
 def analyse(
     scorer: Scorer, words: WordLists, texts: Sequence[str]
 ) -> list[Analysis | Failure]:
-    """Score ``texts`` in one model call (one at a time if that fails) and match the word lists."""
+    """Score ``texts`` in one model call and match the word lists; one result per text."""
     started = time.perf_counter()
     try:
-        results: list[Analysis | Failure] = _analyse_all(scorer, words, texts)
-    except Exception as exc:  # noqa: BLE001 - isolate the text at fault below
-        log.warning("batch of %d failed (%s); scoring one at a time", len(texts), _describe(exc))
-        results = [_analyse_one(scorer, words, text) for text in texts]
-    metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
-    return results
-
-
-def _analyse_all(
-    scorer: Scorer, words: WordLists, texts: Sequence[str]
-) -> list[Analysis | Failure]:
-    scores = scorer.score(list(texts))
-    if len(scores) != len(texts):
-        raise RuntimeError(f"scorer returned {len(scores)} results for {len(texts)} texts")
-    return [_combine(words, text, s) for text, s in zip(texts, scores, strict=True)]
-
-
-def _analyse_one(scorer: Scorer, words: WordLists, text: str) -> Analysis | Failure:
-    try:
-        return _analyse_all(scorer, words, [text])[0]
-    except Exception as exc:  # noqa: BLE001 - reported to the consumer as this job's failure
-        return Failure(_describe(exc))
+        scores = scorer.score(list(texts))
+        if len(scores) != len(texts):
+            raise RuntimeError(f"scorer returned {len(scores)} results for {len(texts)} texts")
+    except Exception as exc:  # noqa: BLE001 - reported to the consumer as each job's failure
+        log.warning("scoring a batch of %d failed: %s", len(texts), _describe(exc))
+        return [Failure(_describe(exc))] * len(texts)
+    finally:
+        metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+    return [
+        Failure(result.error) if isinstance(result, ScoreError) else _combine(words, text, result)
+        for text, result in zip(texts, scores, strict=True)
+    ]
 
 
 def _combine(words: WordLists, text: str, scores: Mapping[str, float]) -> Analysis:

@@ -15,13 +15,15 @@ from server.jobs.redis import RedisJobQueue
 from server.live.base import Event, EventType
 from server.moderation.models import ModerationAction
 from server.settings import Settings
+from workers.scorer import ScoreResult, score_isolated
 from workers.service import ScoringService
 
 LABELS = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
 
 
 class StubScorer:
-    """Implements the Scorer Protocol: "idiot" scores 0.9 toxicity; a poison word raises."""
+    """Implements the Scorer Protocol: "idiot" scores 0.9 toxicity; a poison word cannot be
+    scored."""
 
     name = "stub-scorer/1"
     labels = LABELS
@@ -31,10 +33,14 @@ class StubScorer:
         self.delay = delay
         self.calls: list[int] = []
 
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+    def score(self, texts: Sequence[str]) -> list[ScoreResult]:
         self.calls.append(len(texts))
         if self.delay:
             time.sleep(self.delay)
+        # As real scorers do: a text that breaks the model is isolated, its batch-mates scored.
+        return score_isolated(self._batch, texts)
+
+    def _batch(self, texts: list[str]) -> list[dict[str, float]]:
         if any(self.poison in text for text in texts):
             raise ValueError("this text breaks the model")
         return [self._one(text) for text in texts]
@@ -107,3 +113,11 @@ def make_service(
         channels=channels or RecordingBroker(), redis=redis,
         scorer=scorer or StubScorer(), concurrency=concurrency,
     )
+
+
+class BrokenScorer(StubScorer):
+    """A scorer broken as a whole: every call raises."""
+
+    def score(self, texts: Sequence[str]) -> list[ScoreResult]:
+        self.calls.append(len(texts))
+        raise RuntimeError("CUDA out of memory")

@@ -16,6 +16,7 @@ from server.users.models import User
 from tests.conftest import auth
 from tests.factories import make_comment
 from tests.workers.pipeline_support import (
+    BrokenScorer,
     RecordingBroker,
     StubScorer,
     all_decided,
@@ -300,3 +301,20 @@ async def test_stop_finishes_the_batch_in_hand(settings, sessionmaker, redis_cli
     await service.stop(10)  # what SIGTERM does: the model call in progress completes
     assert await all_decided(sessionmaker, ids)
     assert await jobs.pending_count() == 0
+
+
+async def test_broken_scorer_fails_the_batch_until_dead_letter(
+    settings, sessionmaker, redis_client
+):
+    ids = await _pending_comments(sessionmaker, ["One.", "Two."])
+    jobs = RedisJobQueue(redis_client, settings.redis_prefix)
+    await jobs.enqueue(ids)
+    consumer = _consumer("c1", jobs, _pipeline(sessionmaker, BrokenScorer()), idle_ms=30,
+                         max_deliveries=2)
+    assert await consumer.run_once() == 2
+    assert await jobs.pending_count() == 2  # not acknowledged: retried later
+    await asyncio.sleep(0.04)
+    assert await consumer.run_once() == 2
+    assert await jobs.pending_count() == 0
+    assert {d.error for d in await jobs.dead_letters()} == {"RuntimeError: CUDA out of memory"}
+    assert await statuses(sessionmaker, ids) == dict.fromkeys(ids, "held")
