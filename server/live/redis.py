@@ -180,6 +180,8 @@ class RedisChannelBroker:
                 continue
             if message is not None:
                 self._handle(message)
+                # One event can mean thousands of writes: let sockets (pongs) be served between.
+                await asyncio.sleep(0)
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind, topic = message["type"], _text(message["channel"])
