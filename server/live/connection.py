@@ -17,6 +17,7 @@ from typing import Protocol
 from aiohttp import web
 
 from server.auth import Principal
+from server.live import metrics
 from server.live.protocol import CLOSE_SLOW_CONSUMER, Frame
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class WsConnection:
 
     def _overflow(self) -> None:
         log.info("closing a slow live consumer from %s", self.ip)
+        metrics.SLOW_CONSUMERS.inc()
         self._backlog = None
         self._closing = asyncio.create_task(
             self._close(CLOSE_SLOW_CONSUMER, "slow consumer: outgoing queue overflowed")
@@ -139,6 +141,7 @@ class SseConnection:
         if len(self._queue) >= self._queue_size:
             # The client reconnects with Last-Event-ID and recovers from history.
             log.info("ending a slow SSE consumer from %s", self.ip)
+            metrics.SLOW_CONSUMERS.inc()
             self._closed = True
             self._queue.clear()
         else:

@@ -23,6 +23,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 from server.errors import TooManyRequests, Unavailable
+from server.live import metrics
 from server.live.base import Event, LiveBroker, PresenceStore, Recovery
 from server.live.connection import Connection
 from server.live.protocol import (
@@ -86,6 +87,8 @@ class HubChannel:
         self.offset = event.offset
         frame = event_frame(event)
         offset = event.offset
+        metrics.EVENTS.inc()
+        metrics.DELIVERIES.inc(len(self.subs))
         for sub in self.subs.values():
             if sub.pending is not None:
                 sub.pending.append(frame)
@@ -99,18 +102,26 @@ class HubChannel:
                 sub.conn.send(frame)
 
     def catch_up(self, recovery: Recovery) -> None:
-        """Apply a history read made because of a gap, then the events held back meanwhile."""
+        """Apply a history read (on opening, or for a gap), then the events held back meanwhile."""
         backlog, self.backlog = self.backlog or [], None
-        if self.offset is not None and not recovery.recovered:
-            self.broadcast(Frame(ErrorMessage(
-                code="resync", channel=self.name,
-                message="events were lost in transit; refetch and subscribe again",
-            )))
         if not recovery.recovered:
-            self.offset = recovery.offset
+            if self.offset is not None:
+                self._resync()
+            resume = recovery.offset
+            if self.offset is not None and backlog:
+                # Subscribers refetch; events that arrived meanwhile still follow, in order.
+                resume = min(resume, backlog[0].offset - 1)
+            self.offset = resume
         for event in (*recovery.events, *backlog):
             if self.offset is None or event.offset > self.offset:
                 self.dispatch(event)
+
+    def _resync(self) -> None:
+        metrics.RESYNCS.inc()
+        self.broadcast(Frame(ErrorMessage(
+            code="resync", channel=self.name,
+            message="events were lost in transit; refetch and subscribe again",
+        )))
 
 
 class Hub:
@@ -169,19 +180,22 @@ class Hub:
     def register(self, conn: Connection) -> None:
         self._connections.add(conn)
         self._per_ip[conn.ip] += 1
+        metrics.CONNECTIONS.inc()
 
     async def unregister(self, conn: Connection) -> None:
         """Remove ``conn`` from every registry (call from the handler's ``finally``)."""
+        if conn not in self._connections:
+            return
         self._connections.discard(conn)
+        metrics.CONNECTIONS.dec()
         self._per_ip[conn.ip] -= 1
         if self._per_ip[conn.ip] <= 0:
             del self._per_ip[conn.ip]
         for name in list(conn.channels):
             await self.unsubscribe(conn, name, quiet=True)
 
-    @property
-    def connection_count(self) -> int:
-        return len(self._connections)
+    def stats(self) -> dict[str, int]:
+        return {"connections": len(self._connections), "channels": len(self._channels)}
 
     # Subscriptions
     async def subscribe(self, conn: Connection, name: str, since: int | None) -> None:
@@ -238,6 +252,7 @@ class Hub:
             channel = self._channels.get(name)
             if channel is None:
                 channel = self._channels[name] = HubChannel(name)
+                metrics.CHANNELS.set(len(self._channels))
                 self._spawn(self._start_channel(channel), name=f"live-open-{name}")
             await asyncio.shield(channel.ready)
             # The last subscriber may have left (closing the channel) while we waited.
@@ -261,6 +276,7 @@ class Hub:
         if self._channels.get(channel.name) is not channel:
             return
         del self._channels[channel.name]
+        metrics.CHANNELS.set(len(self._channels))
         try:
             await self._broker.unlisten(channel.name)
         except Exception:

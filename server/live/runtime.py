@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
 
@@ -12,7 +13,12 @@ from server.live.coalesce import CoalescingChannels
 from server.live.hub import Hub, process_id
 from server.live.memory import MemoryChannelBroker, MemoryPresence
 from server.live.redis import RedisChannelBroker, RedisPresence
-from server.typedefs import CHANNELS, HUB, REDIS, SETTINGS
+from server.typedefs import CHANNELS, HUB, READINESS_CHECKS, REDIS, SETTINGS
+
+
+async def _check_live(app: web.Application) -> dict[str, Any]:
+    hub = app[HUB]
+    return {"ok": not hub.closing, **hub.stats()}
 
 
 def _backends(app: web.Application) -> tuple[LiveBroker, PresenceStore]:
@@ -38,6 +44,7 @@ async def live_runtime(app: web.Application) -> AsyncIterator[None]:
     app[CHANNELS] = channels
     app[HUB] = hub
     await hub.start()
+    app[READINESS_CHECKS]["live"] = _check_live
     try:
         yield
     finally:
