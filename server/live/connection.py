@@ -62,13 +62,19 @@ class WsConnection:
         self.errors = 0
 
     def send(self, frame: Frame) -> None:
+        # The hot path: called once per subscriber per event.
+        transport = self._transport
+        if self._backlog is None and transport.get_write_buffer_size() <= HIGH_WATER:
+            if not transport.is_closing():
+                transport.write(frame.ws)
+            return
+        self._enqueue(frame)
+
+    def _enqueue(self, frame: Frame) -> None:
         if self._closing is not None or self._transport.is_closing():
             return
         backlog = self._backlog
         if backlog is None:
-            if self._transport.get_write_buffer_size() <= HIGH_WATER:
-                self._transport.write(frame.ws)
-                return
             backlog = self._backlog = deque()
             self._flusher = asyncio.create_task(self._flush(backlog))
         if len(backlog) >= self._queue_size:
@@ -86,12 +92,15 @@ class WsConnection:
                 await asyncio.sleep(_POLL_SECONDS)
             while backlog and transport.get_write_buffer_size() <= HIGH_WATER:
                 transport.write(backlog.popleft())
-        self._backlog = None
+        if self._closing is None:
+            self._backlog = None  # back to the fast path
 
     def _overflow(self) -> None:
         log.info("closing a slow live consumer from %s", self.ip)
         metrics.SLOW_CONSUMERS.inc()
-        self._backlog = None
+        if self._backlog is not None:
+            self._backlog.clear()  # stops the flusher
+        self._backlog = deque()  # never None again: nothing more is written
         self._closing = asyncio.create_task(
             self._close(CLOSE_SLOW_CONSUMER, "slow consumer: outgoing queue overflowed")
         )

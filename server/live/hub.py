@@ -46,24 +46,17 @@ def process_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class Subscription:
-    __slots__ = ("conn", "last", "pending")
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.last = 0
-        # Frames that arrive while the subscriber's history is being read; None once live.
-        self.pending: list[Frame] | None = []
-
-
 class HubChannel:
     """One channel's local subscribers and its position in the channel's offsets."""
 
-    __slots__ = ("backlog", "name", "offset", "presence", "ready", "subs")
+    __slots__ = ("backlog", "joining", "live", "name", "offset", "presence", "ready")
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.subs: dict[Connection, Subscription] = {}
+        # Subscribers whose history is being read, with the frames that arrived meanwhile.
+        self.joining: dict[Connection, list[Frame]] = {}
+        # Subscribers in step with the channel: each frame is theirs exactly once, in order.
+        self.live: set[Connection] = set()
         self.offset: int | None = None
         self.presence: int | None = None
         # Events held back while a gap is filled from history; None when in step.
@@ -83,23 +76,23 @@ class HubChannel:
         self.dispatch(event)
         return True
 
+    @property
+    def count(self) -> int:
+        return len(self.live) + len(self.joining)
+
     def dispatch(self, event: Event) -> None:
         self.offset = event.offset
         frame = event_frame(event)
-        offset = event.offset
         metrics.EVENTS.inc()
-        metrics.DELIVERIES.inc(len(self.subs))
-        for sub in self.subs.values():
-            if sub.pending is not None:
-                sub.pending.append(frame)
-            elif offset > sub.last:
-                sub.last = offset
-                sub.conn.send(frame)
+        metrics.DELIVERIES.inc(len(self.live))
+        for pending in self.joining.values():
+            pending.append(frame)
+        for conn in self.live:
+            conn.send(frame)
 
     def broadcast(self, frame: Frame) -> None:
-        for sub in self.subs.values():
-            if sub.pending is None:
-                sub.conn.send(frame)
+        for conn in self.live:
+            conn.send(frame)
 
     def catch_up(self, recovery: Recovery) -> None:
         """Apply a history read (on opening, or for a gap), then the events held back meanwhile."""
@@ -209,27 +202,27 @@ class Hub:
         conn.channels.add(name)
         try:
             channel = await self._open(name)
-            sub = channel.subs[conn] = Subscription(conn)
+            channel.joining[conn] = []
             recovery = await self._broker.recover(name, since)
         except Exception as exc:
             await self.unsubscribe(conn, name, quiet=True)
             log.warning("could not subscribe to %s", name, exc_info=True)
             raise ProtocolError("unavailable", "live updates are unavailable; retry shortly",
                                 channel=name) from exc
-        self._go_live(channel, sub, recovery)
+        self._go_live(channel, conn, recovery)
 
-    def _go_live(self, channel: HubChannel, sub: Subscription, recovery: Recovery) -> None:
-        conn, name = sub.conn, channel.name
+    def _go_live(self, channel: HubChannel, conn: Connection, recovery: Recovery) -> None:
+        name = channel.name
         conn.send(Frame(Subscribed(channel=name, offset=recovery.offset,
                                    recovered=recovery.recovered), offset=recovery.offset))
         last = recovery.offset
         for event in recovery.events:
             conn.send(event_frame(event))
-        for frame in sub.pending or ():
-            if frame.offset > last:
+        for frame in channel.joining.pop(conn, ()):
+            if frame.offset > last:  # what the replay covered is not sent twice
                 last = frame.offset
                 conn.send(frame)
-        sub.pending, sub.last = None, last
+        channel.live.add(conn)
         if channel.presence is not None:
             conn.send(presence_frame(name, channel.presence))
 
@@ -241,8 +234,9 @@ class Hub:
         conn.channels.discard(name)
         channel = self._channels.get(name)
         if channel is not None:
-            channel.subs.pop(conn, None)
-            if not channel.subs and channel.ready.done():
+            channel.joining.pop(conn, None)
+            channel.live.discard(conn)
+            if not channel.count and channel.ready.done():
                 await self._close_channel(channel)
         if not quiet:
             conn.send(Frame(Unsubscribed(channel=name)))
@@ -313,7 +307,7 @@ class Hub:
 
     async def report_presence(self) -> None:
         """Report local counts; push each channel's total to its subscribers when it changed."""
-        counts = {name: len(ch.subs) for name, ch in self._channels.items()}
+        counts = {name: ch.count for name, ch in self._channels.items()}
         totals = await self._presence.report(counts)
         for name, total in totals.items():
             channel = self._channels.get(name)

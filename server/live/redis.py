@@ -149,7 +149,11 @@ class RedisChannelBroker:
         if self._pubsub is None:
             raise RuntimeError("the broker is not started")
         self._confirmed[topic] = asyncio.get_running_loop().create_future()
-        await self._pubsub.subscribe(topic)
+        try:
+            await self._pubsub.subscribe(topic)
+        except BaseException:
+            self._confirmed.pop(topic).cancel()
+            raise
 
     async def _wait_confirmed(self, topic: str) -> None:
         future = self._confirmed.get(topic)
