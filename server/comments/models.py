@@ -83,6 +83,14 @@ class Comment(Base):
         Index("ix_comments_status_risk", "status", "risk", "id"),
         Index("ix_comments_status_updated", "status", "updated_at"),
         Index("ix_comments_article_status", "article_id", "status"),
+        # The moderators' "reported" queue: published comments with reports nobody handled.
+        Index(
+            "ix_comments_reported",
+            "risk",
+            "id",
+            postgresql_where=text("status = 'approved' AND report_count > 0"),
+            sqlite_where=text("status = 'approved' AND report_count > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -7,17 +7,18 @@ transaction, each through ``transition`` so counters and the audit log stay exac
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import lock_comments
 from server.db import Sessionmaker, utcnow
 from server.errors import NotFound, Unprocessable
 from server.live.base import ChannelBroker
 from server.moderation.events import Change, publish_changes
+from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
 from server.moderation.queues import excerpt
 from server.moderation.schemas import (
@@ -120,7 +121,36 @@ async def set_status(
     """Set a user's status with a reason; optionally reject what they have awaiting review."""
     now = utcnow()
     check_change(change, now)
+
+    async def unit_of_work() -> tuple[UserPage, list[Change]]:
+        return await _set_status(sessionmaker, principal.sub, user_id, change, now)
+
+    page, changes = await retry_deadlocks(unit_of_work)
+    await publish_changes(sessionmaker, channels, changes)
+    return StatusChangeResponse(user=page, rejected_comment_ids=[c.comment_id for c in changes])
+
+
+async def _set_status(
+    sessionmaker: Sessionmaker,
+    actor: str,
+    user_id: str,
+    change: UserStatusChange,
+    now: dt.datetime,
+) -> tuple[UserPage, list[Change]]:
     async with sessionmaker.begin() as session:
+        awaiting: list[int] = []
+        if change.reject_comments:
+            awaiting = list(
+                (
+                    await session.scalars(
+                        select(Comment.id).where(
+                            Comment.author_id == user_id, Comment.status.in_(AWAITING)
+                        )
+                    )
+                ).all()
+            )
+        # Comments (and their counter rows) first, then the user: the decisions' lock order.
+        targets = await lock_for_decisions(session, awaiting)
         user = (
             await session.execute(
                 select(User)
@@ -131,16 +161,10 @@ async def set_status(
         ).scalar_one_or_none()
         if user is None:
             raise NotFound("user not found", code="user_not_found")
-        changes = (
-            await _reject_awaiting(session, user, change, principal.sub, now)
-            if change.reject_comments
-            else []
-        )
-        _record(session, user, change, principal.sub, now, [c.comment_id for c in changes])
+        changes = await _reject_awaiting(session, targets.values(), change, actor, now)
+        _record(session, user, change, actor, now, [c.comment_id for c in changes])
         await session.flush()
-        page = await _page(session, user, now)
-    await publish_changes(sessionmaker, channels, changes)
-    return StatusChangeResponse(user=page, rejected_comment_ids=[c.comment_id for c in changes])
+        return await _page(session, user, now), changes
 
 
 def _record(
@@ -173,16 +197,15 @@ def _record(
 
 
 async def _reject_awaiting(
-    session: AsyncSession, user: User, change: UserStatusChange, actor: str, now: dt.datetime
+    session: AsyncSession,
+    comments: Iterable[Comment],
+    change: UserStatusChange,
+    actor: str,
+    now: dt.datetime,
 ) -> list[Change]:
-    ids = (
-        await session.scalars(
-            select(Comment.id).where(Comment.author_id == user.id, Comment.status.in_(AWAITING))
-        )
-    ).all()
     reason = f"rejected with the author's {change.status.value}: {change.reason}"[:500]
     changes = []
-    for comment in await lock_comments(session, ids):
+    for comment in sorted(comments, key=lambda c: c.id):
         if comment.status not in AWAITING:
             continue  # decided while we waited for the lock
         changes.append(

@@ -27,6 +27,7 @@ from server.errors import Unprocessable
 from server.jobs.base import JobQueue
 from server.live.base import ChannelBroker
 from server.moderation.events import Change, publish_changes
+from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
 from server.moderation.queues import in_queue
 from server.moderation.schemas import (
@@ -251,9 +252,25 @@ async def decide(
         )
     ids = list(dict.fromkeys(request.comment_ids))
     now = utcnow()
+
+    async def unit_of_work() -> _Batch:
+        return await _decide_all(sessionmaker, request, ids, principal.sub, now)
+
+    batch = await retry_deadlocks(unit_of_work)
+    await publish_changes(sessionmaker, channels, batch.changes)
+    return _response(request.action, batch.results)
+
+
+async def _decide_all(
+    sessionmaker: Sessionmaker,
+    request: DecisionRequest,
+    ids: Sequence[int],
+    actor: str,
+    now: dt.datetime,
+) -> _Batch:
     batch = _Batch()
     async with sessionmaker.begin() as session:
-        locked = {c.id: c for c in await lock_comments(session, ids)}
+        locked = await lock_for_decisions(session, ids)
         for comment_id in ids:
             comment = locked.get(comment_id)
             refused = _refusal(comment_id, comment, request)
@@ -264,13 +281,12 @@ async def decide(
             elif _unchanged(comment, request.action):
                 batch.results.append(_same(comment))
             else:
-                change = await _apply(session, comment, request, principal.sub, now)
+                change = await _apply(session, comment, request, actor, now)
                 batch.changes.append(change)
                 batch.results.append(_applied(comment, change))
         await _attach_published(session, batch.changes, locked)
-        results = await _with_last_actions(session, batch.results)
-    await publish_changes(sessionmaker, channels, batch.changes)
-    return _response(request.action, results)
+        batch.results = await _with_last_actions(session, batch.results)
+    return batch
 
 
 def _same(comment: Comment) -> DecisionResult:

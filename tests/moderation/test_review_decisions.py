@@ -187,6 +187,76 @@ async def test_decisions_are_published(client, token, sessionmaker):
     assert counts == {"pending": 0, "held": 0, "reported": 0}
     decided = next(d for c, t, d in seen if t == EventType.comment_decided)
     assert decided | {"reason": None} == {
-        "comment_ids": [cid], "action": "approve", "status": "approved", "actor": "mod-1",
+        "comment_ids": [cid],
+        "action": "approve",
+        "status": "approved",
+        "actor": "mod-1",
         "reason": None,
     }
+
+
+async def test_overlapping_bulk_decisions_neither_deadlock_nor_drift(client, token, sessionmaker):
+    """Concurrent batches over shared articles, authors and parents: all answer, counts exact."""
+    import random
+
+    from sqlalchemy import func
+
+    from server.comments.models import Comment
+
+    held = []
+    for a in range(4):
+        parent = await make_comment(sessionmaker, article_id=f"a{a}", author=f"u{a}")
+        for i in range(5):
+            held.append(
+                await make_comment(
+                    sessionmaker,
+                    article_id=f"a{a}",
+                    author=f"u{i % 3}",
+                    parent_id=parent,
+                    status=CommentStatus.held,
+                )
+            )
+    rng = random.Random(7)
+    bodies = []
+    for n in range(6):
+        ids = rng.sample(held, 12)
+        action = {"action": "approve"} if n % 2 else {"action": "reject", "reason": "spam"}
+        bodies.append({"comment_ids": ids, **action})
+    replies = await asyncio.gather(
+        *(
+            client.post(DECISIONS, json=body, headers=mod(token, f"mod-{n}"))
+            for n, body in enumerate(bodies)
+        )
+    )
+    assert [r.status for r in replies] == [200] * 6
+    async with sessionmaker() as session:
+        for a in range(4):
+            approved = await session.scalar(
+                select(func.count())
+                .select_from(Comment)
+                .where(Comment.article_id == f"a{a}", Comment.status == "approved")
+            )
+            article = await session.get(Article, f"a{a}")
+            assert article is not None and article.comment_count == approved
+        parents = (await session.scalars(select(Comment).where(Comment.parent_id.is_(None)))).all()
+        for parent in parents:
+            visible = await session.scalar(
+                select(func.count())
+                .select_from(Comment)
+                .where(Comment.parent_id == parent.id, Comment.visible.is_(True))
+            )
+            assert parent.reply_count == visible
+        for user in (await session.scalars(select(User))).all():
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Comment.status, func.count())
+                        .where(Comment.author_id == user.id)
+                        .group_by(Comment.status)
+                    )
+                )
+                .tuples()
+                .all()
+            )
+            assert user.approved_count == counts.get("approved", 0)
+            assert user.rejected_count == counts.get("rejected", 0)
