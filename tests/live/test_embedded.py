@@ -142,3 +142,27 @@ async def test_producers_never_raise_when_the_broker_is_down() -> None:
         Down(), comment_ids=[1, 2], action="approve", status="approved", actor="mod-1"
     )
     assert result is None
+
+
+async def test_connection_and_subscription_limits(
+    make_client: Callable[..., Any], make_settings: Callable[..., Settings]
+) -> None:
+    settings = make_settings(redis_url=None, live_max_connections_per_ip=2,
+                             live_max_subscriptions=2)
+    client = await make_client(settings)
+    first = LiveClient(await client.ws_connect("/api/v1/live"))
+    second = LiveClient(await client.ws_connect("/api/v1/live"))
+    refused = await client.get("/api/v1/live", headers={
+        "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    assert refused.status == 429
+    assert (await refused.json())["error"]["code"] == "live_ip_limit"
+    await first.subscribe("article:l1")
+    await first.subscribe("article:l2")
+    await first.send(op="subscribe", channel="article:l3")
+    assert (await first.recv())["code"] == "too_many_subscriptions"
+    await second.ws.close()
+    third = LiveClient(await client.ws_connect("/api/v1/live"))
+    await third.subscribe("article:l1")
+    await first.ws.close()
+    await third.ws.close()
