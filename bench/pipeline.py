@@ -11,7 +11,10 @@ Two phases, each comment timed from just before its POST is sent to the ``decide
 worker stores with the decision (same host clock):
 
 - *steady*: comments posted at a fixed rate (open loop), the latency a reader sees;
-- *burst*: comments posted as fast as 32 clients can, the throughput of the whole path.
+- *burst*: comments posted as fast as 32 clients can, the throughput of the whole path
+  (the server's POST rate and the worker share the same cores);
+- *backlog*: comments posted while the worker is paused (SIGSTOP), then drained (SIGCONT): the
+  worker's own rate with full batches, timed from the resume to the last decision.
 
     flock /tmp/baraza-bench.lock .venv/bin/python -m bench.pipeline --model tiny
 """
@@ -97,9 +100,14 @@ class Phase:
     decided: dict[int, float]
     started: float
     finished: float
+    posted: float = 0.0  # when the last POST was answered
+    latency_from: float | None = None  # backlog: latency counts from the resume
 
     def latencies(self) -> list[float]:
-        return sorted(self.decided[i] - self.sent[i] for i in self.sent if i in self.decided)
+        return sorted(
+            self.decided[i] - (self.latency_from or self.sent[i])
+            for i in self.sent if i in self.decided
+        )
 
     def quantile(self, q: float) -> float:
         values = self.latencies()
@@ -262,9 +270,26 @@ async def run_phase(
     base = f"http://127.0.0.1:{stack.port}"
     started = time.time()
     sent = await post_all(http, base, bodies, rate=rate)
+    posted = time.time()
     decided = await wait_decided(stack.url, list(sent))
     finished = max(decided.values(), default=time.time())
-    return Phase(name, sent, decided, started, finished)
+    return Phase(name, sent, decided, started, finished, posted)
+
+
+async def run_backlog(
+    stack: Stack, http: aiohttp.ClientSession, bodies: Sequence[str]
+) -> Phase:
+    """Post while the worker is paused, then time the drain from its resume."""
+    worker = stack.procs["worker"]
+    worker.send_signal(signal.SIGSTOP)
+    try:
+        sent = await post_all(http, f"http://127.0.0.1:{stack.port}", bodies, rate=None)
+    finally:
+        resumed = time.time()
+        worker.send_signal(signal.SIGCONT)
+    decided = await wait_decided(stack.url, list(sent))
+    finished = max(decided.values(), default=time.time())
+    return Phase("backlog", sent, decided, resumed, finished, resumed, latency_from=resumed)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -281,10 +306,11 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 burst = await run_phase("burst", stack, http, make_comments(args.burst, rng),
                                         rate=None)
+                backlog = await run_backlog(stack, http, make_comments(args.backlog, rng))
                 rss, peak = stack.worker_memory_mb()
         finally:
             codes = await stack.stop()
-    report(args, model, [steady, burst], rss, peak, codes)
+    report(args, model, [steady, burst, backlog], rss, peak, codes)
 
 
 def report(
@@ -293,11 +319,14 @@ def report(
 ) -> None:
     print(f"model: {args.model} ({model}); batch {args.batch_size} jobs / {args.wait_ms} ms; "
           f"{os.cpu_count()} CPUs")
-    print(f"{'phase':8} {'comments':>8} {'offered/s':>10} {'decided/s':>10} "
+    print(f"{'phase':8} {'comments':>8} {'offered/s':>10} {'posted/s':>9} {'decided/s':>10} "
           f"{'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for phase in phases:
         offered = f"{args.rate:.0f}" if phase.name == "steady" else "max"
-        print(f"{phase.name:8} {len(phase.decided):8d} {offered:>10} {phase.rate:10.1f} "
+        posted = (f"{len(phase.sent) / (phase.posted - phase.started):.1f}"
+                  if phase.name != "backlog" else "-")
+        print(f"{phase.name:8} {len(phase.decided):8d} {offered:>10} {posted:>9} "
+              f"{phase.rate:10.1f} "
               f"{phase.quantile(0.5) * 1000:8.0f} {phase.quantile(0.99) * 1000:8.0f} "
               f"{phase.quantile(1.0) * 1000:8.0f}")
     print(f"worker resident memory: {rss:.0f} MB (peak {peak:.0f} MB)")
@@ -310,6 +339,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--steady", type=int, default=300, help="comments in the steady phase")
     parser.add_argument("--rate", type=float, default=20.0, help="steady POSTs per second")
     parser.add_argument("--burst", type=int, default=500, help="comments in the burst phase")
+    parser.add_argument("--backlog", type=int, default=1000, help="comments drained at once")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--wait-ms", type=int, default=20)
     return parser.parse_args(argv)

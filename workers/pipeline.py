@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article, ModerationMode
 from server.comments.models import Comment, CommentStatus
@@ -179,20 +180,31 @@ class Pipeline:
         decided: list[Decided] = []
         now = utcnow()  # decided_at: when the decision is stored, after scoring
         async with self._sessionmaker.begin() as session:
-            for comment in await lock_comments(session, list(verdicts)):
-                subject, analysis, verdict = verdicts[comment.id]
-                if comment.status != CommentStatus.pending or comment.body != subject.body:
-                    continue  # decided meanwhile, or edited: its own job decides the new text
-                reason = _clip(verdict.reason)
-                comment.scores, comment.risk = analysis.scores, analysis.risk
-                comment.model = self._scorer.name
-                comment.decision_reason, comment.decided_at = reason, now
-                await transition(
-                    session, comment, verdict.status, actor=SYSTEM_ACTOR, action=ACTION,
-                    now=now, reason=reason, details=_details(verdict, analysis, comment.model),
-                )
-                decided.append(Decided(comment, verdict.status, subject.author_name, ACTION))
+            comments = await lock_comments(session, list(verdicts))
+            # The counter updates inside transition are SQL increments that do not read these
+            # rows, so the comments and audit rows can be flushed once, at commit, instead of
+            # before every one of those statements (a third of a batch's time otherwise).
+            with session.no_autoflush:
+                for comment in comments:
+                    subject, analysis, verdict = verdicts[comment.id]
+                    if comment.status != CommentStatus.pending or comment.body != subject.body:
+                        continue  # decided meanwhile, or edited: its own job decides the new text
+                    await self._decide_one(session, comment, analysis, verdict, now)
+                    decided.append(Decided(comment, verdict.status, subject.author_name, ACTION))
         return decided
+
+    async def _decide_one(
+        self, session: AsyncSession, comment: Comment, analysis: Analysis, verdict: Verdict,
+        now: dt.datetime,
+    ) -> None:
+        reason = _clip(verdict.reason)
+        comment.scores, comment.risk = analysis.scores, analysis.risk
+        comment.model = self._scorer.name
+        comment.decision_reason, comment.decided_at = reason, now
+        await transition(
+            session, comment, verdict.status, actor=SYSTEM_ACTOR, action=ACTION,
+            now=now, reason=reason, details=_details(verdict, analysis, comment.model),
+        )
 
 
 def _details(verdict: Verdict, analysis: Analysis, model: str) -> dict[str, object]:
