@@ -79,7 +79,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(comment_views.routes)
     app.add_routes(article_views.routes)
-    app.add_routes(liveblog_views.routes)
+    app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
     live_views.setup(app)
     return app

@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     liveblog_body_max_chars: PositiveInt = 20_000
     # Cache-Control max-age of anonymous reads: how stale a CDN may serve a page or a poll.
     liveblog_cache_seconds: Annotated[int, Field(ge=0, le=300)] = 5
+    # Each process keeps anonymous reads this long (0: off); another process's writes show
+    # within it, this process's own at once.
+    liveblog_page_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
     @property
     def embedded(self) -> bool:

@@ -366,8 +366,9 @@ async def delete_post(
     channels: ChannelBroker,
     principal: Principal,
     post_id: int,
-) -> None:
-    """Withdraw an entry. Readers get a tombstone; editors keep the text in its history."""
+) -> str:
+    """Withdraw an entry (its article id returned). Readers get a tombstone; editors keep
+    the text in its history."""
     async with sessionmaker.begin() as session:
         blog, post = await _lock_post(session, post_id)
         outbox = Outbox(blog.article_id)
@@ -381,6 +382,7 @@ async def delete_post(
         if was_published:
             outbox.add(EventType.liveblog_post_deleted, public_post(post))
     await outbox.flush(channels)
+    return outbox.article_id
 
 
 # ---------------------------------------------------------------- reading
