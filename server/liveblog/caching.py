@@ -66,7 +66,8 @@ class PageCache:
     database, like the CDN's ``max-age`` but shorter).
 
     One load per key at a time: when an entry expires under load, one request reads the
-    database and the others wait for its result instead of stampeding. Writes through this
+    database while the others are served the expired copy (or, with none, wait for the load)
+    instead of stampeding. Writes through this
     process drop the article's entries at once; other processes' writes show within ``ttl``.
     """
 
@@ -91,9 +92,10 @@ class PageCache:
             self._entries.move_to_end(key)
             return hit[1]
         pending = self._loading.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        return await self._load(key, load)
+        if pending is None:
+            return await self._load(key, load)
+        # Someone is already refreshing this read: an expired copy is good enough meanwhile.
+        return hit[1] if hit is not None else await asyncio.shield(pending)
 
     async def _load(self, key: Key, load: Loader) -> CachedRead:
         future: asyncio.Future[CachedRead] = asyncio.get_running_loop().create_future()

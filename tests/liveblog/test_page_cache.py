@@ -77,6 +77,28 @@ async def test_one_load_per_key_under_a_stampede() -> None:
     assert calls == 2
 
 
+async def test_while_one_request_refreshes_the_others_get_the_expired_copy() -> None:
+    cache = PageCache(ttl=0.01)
+    release = asyncio.Event()
+
+    async def first() -> CachedRead:
+        return CachedRead(200, b"old", None)
+
+    async def slow() -> CachedRead:
+        await release.wait()
+        return CachedRead(200, b"new", None)
+
+    key = cache.key("a", {})
+    await cache.get(key, first)
+    await asyncio.sleep(0.02)
+    refresh = asyncio.create_task(cache.get(key, slow))
+    await asyncio.sleep(0)
+    assert (await cache.get(key, slow)).body == b"old"
+    release.set()
+    assert (await refresh).body == b"new"
+    assert (await cache.get(key, slow)).body == b"new"
+
+
 async def test_a_failed_load_reaches_every_waiter_and_is_not_cached() -> None:
     cache = PageCache(ttl=10)
 
