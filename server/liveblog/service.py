@@ -10,7 +10,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.service import get_or_create_article
@@ -85,16 +85,23 @@ def _blog_not_found() -> NotFound:
 
 
 async def _lock_blog(session: AsyncSession, article_id: str) -> LiveBlog:
+    """The blog row, locked until commit. A no-op UPDATE rather than SELECT … FOR UPDATE:
+    it row-locks on Postgres and, on SQLite (no row locks), takes the database write lock."""
+    locked = await session.execute(
+        update(LiveBlog)
+        .where(LiveBlog.article_id == article_id)
+        .values(revision=LiveBlog.revision)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(locked, "rowcount", 0):
+        raise _blog_not_found()
     blog = (
         await session.execute(
             select(LiveBlog)
             .where(LiveBlog.article_id == article_id)
-            .with_for_update()
             .execution_options(populate_existing=True)
         )
-    ).scalar_one_or_none()
-    if blog is None:
-        raise _blog_not_found()
+    ).scalar_one()
     return blog
 
 
@@ -142,9 +149,10 @@ async def put_blog(
 
     Any change, creation included, is announced as ``liveblog.status``."""
     async with sessionmaker.begin() as session:
-        await ensure_user(session, principal, utcnow())
         created = await _create_blog(session, article_id, principal)
         blog = await _lock_blog(session, article_id)
+        # Blog before user, in every writer: one lock order, no deadlocks between them.
+        await ensure_user(session, principal, utcnow())
         changed = _apply_blog_changes(blog, changes) or created
         if changed:
             blog.revision += 1
