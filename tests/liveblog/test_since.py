@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -82,3 +83,26 @@ async def test_a_since_ahead_of_the_blog_is_simply_empty(
     delta = await read_anonymous(client, since=10_000)
     assert delta["changes"] == [] and delta["more"] is False
     assert delta["next_since"] == delta["liveblog"]["revision"]
+
+
+async def test_polling_while_editors_write_misses_nothing(
+    client: TestClient[Any, Any], editor: Editor, blog: Any
+) -> None:
+    published: list[int] = []
+
+    async def write() -> None:
+        for i in range(25):
+            post = await editor.post(f"entry {i}", pinned=i % 5 == 0)
+            published.append(post["id"])
+
+    writer = asyncio.create_task(write())
+    seen: dict[int, Any] = {}
+    since = 0
+    while not writer.done() or since < (await read_anonymous(client))["liveblog"]["revision"]:
+        delta = await read_anonymous(client, since=since, limit=4)
+        seen.update({c["id"]: c for c in delta["changes"]})
+        since = delta["next_since"]
+    await writer
+    assert sorted(seen) == sorted(published)
+    current = {p["id"]: p for p in (await read_anonymous(client, limit=100))["items"]}
+    assert {i: c["pinned"] for i, c in seen.items()} == {i: p["pinned"] for i, p in current.items()}
