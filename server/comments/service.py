@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select, tuple_, update
+from sqlalchemy import delete, func, literal, select, true, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -222,7 +222,9 @@ async def _first_replies(
             .over(partition_by=Comment.parent_id, order_by=Comment.id)
             .label("rank"),
         )
-        .where(Comment.parent_id.in_(parent_ids), Comment.visible.is_(True))
+        # "visible = true", not "IS TRUE": only the former matches the partial index's
+        # predicate, and without the index this is a scan of the whole comments table.
+        .where(Comment.parent_id.in_(parent_ids), Comment.visible == true())
         .subquery()
     )
     rows = await session.execute(
@@ -272,7 +274,7 @@ async def list_thread(
                     .where(
                         Comment.article_id == article_id,
                         Comment.parent_id.is_(None),
-                        Comment.visible.is_(True),
+                        Comment.visible == true(),  # matches ix_comments_thread's predicate
                         *after,
                     )
                     .order_by(*order)
