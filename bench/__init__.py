@@ -1,0 +1,1 @@
+"""Benchmarks, each printing figures a reader can compare."""
