@@ -16,9 +16,6 @@ from server.comments.models import Comment
 from server.moderation.models import ModerationAction
 from tests.conftest import auth
 from tests.workers.pipeline_support import all_decided, eventually
-from tests.workers.tiny_model import build_tiny_checkpoint
-
-pytest.importorskip("workers.scorer")
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +27,7 @@ def worker_env(settings, checkpoint, config_dir) -> dict[str, str]:
         "BARAZA_REDIS_URL": settings.redis_url,
         "BARAZA_REDIS_PREFIX": settings.redis_prefix,
         "BARAZA_JWT_SECRET": settings.jwt_secret,
+        "BARAZA_SCORER": "detoxify",
         "BARAZA_MODEL": "original",
         "BARAZA_MODEL_CHECKPOINT": str(checkpoint),
         "BARAZA_MODEL_CONFIG_DIR": str(config_dir),
@@ -42,12 +40,11 @@ def worker_env(settings, checkpoint, config_dir) -> dict[str, str]:
 
 
 async def test_worker_process_decides_with_detoxify_and_stops_on_sigterm(
-    client, token, settings, sessionmaker, tmp_path
+    client, token, settings, sessionmaker, tiny_detoxify
 ):
-    checkpoint, config_dir = build_tiny_checkpoint(tmp_path)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "server.cli", "worker",
-        env=worker_env(settings, checkpoint, config_dir),
+        env=worker_env(settings, tiny_detoxify.checkpoint, tiny_detoxify.config_dir),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -83,4 +80,5 @@ async def test_worker_process_decides_with_detoxify_and_stops_on_sigterm(
     for comment in comments:
         assert comment.status in ("approved", "held", "rejected")
         assert comment.decision_reason and comment.decided_at is not None
-        assert comment.model and set(comment.scores) >= {"toxicity", "insult", "threat"}
+        assert comment.model == tiny_detoxify.scorer.name
+        assert set(comment.scores) >= {"toxicity", "insult", "threat"}
