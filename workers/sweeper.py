@@ -55,7 +55,7 @@ class Sweeper:
         """Sweep, then wait an interval, until asked to stop."""
         while not self._stopping.is_set():
             try:
-                if await self._take_turn():
+                if await self.take_turn():
                     await self.sweep()
             except asyncio.CancelledError:
                 raise
@@ -64,7 +64,8 @@ class Sweeper:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval)
 
-    async def _take_turn(self) -> bool:
+    async def take_turn(self) -> bool:
+        """Whether this process sweeps this interval (the Redis lock is free and now ours)."""
         if self._redis is None:
             return True  # the embedded default has one process
         # The lock lives a little less than an interval: one sweep per interval, cluster-wide.
