@@ -50,6 +50,7 @@ class Sweeper:
         self._after = dt.timedelta(seconds=settings.sweeper_pending_after_seconds)
         self._lock_key = f"{settings.redis_prefix}sweeper:lock"
         self._token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._recent: dict[int, dt.datetime] = {}  # comment id -> when this process swept it
 
     async def run(self) -> None:
         """Sweep, then wait an interval, until asked to stop."""
@@ -73,16 +74,25 @@ class Sweeper:
         return bool(await self._redis.set(self._lock_key, self._token, nx=True, px=ttl_ms))
 
     async def sweep(self, now: dt.datetime | None = None) -> int:
-        """Enqueue every comment pending since before the cut-off; return how many."""
-        cutoff = (now or utcnow()) - self._after
+        """Enqueue every comment pending since before the cut-off; return how many.
+
+        A comment this process re-enqueued less than ``sweeper_pending_after_seconds`` ago is
+        left alone: behind a long backlog its job is merely waiting, and each sweep adding
+        another copy would only lengthen the queue (duplicates are harmless, not free).
+        """
+        now = now or utcnow()
+        cutoff = now - self._after
+        self._recent = {i: at for i, at in self._recent.items() if at > cutoff}
         after_id, total = 0, 0
         while total < MAX_PER_SWEEP:
-            ids = await self._stale_page(cutoff, after_id)
-            if not ids:
+            page = await self._stale_page(cutoff, after_id)
+            if not page:
                 break
+            ids = [i for i in page if i not in self._recent]
             await self._jobs.enqueue(ids)
+            self._recent.update(dict.fromkeys(ids, now))
             total += len(ids)
-            after_id = ids[-1]
+            after_id = page[-1]
         if total:
             metrics.SWEPT.inc(total)
             log.warning("sweeper re-enqueued %d comment(s) pending since before %s", total, cutoff)

@@ -27,6 +27,10 @@ async def test_only_stale_pending_comments_are_requeued(settings, sessionmaker, 
     jobs = RedisJobQueue(redis_client, settings.redis_prefix)
     assert [job.comment_id for job in await jobs.read("c1", 10, 10)] == [stale]
     assert decided != stale
+    # Swept again soon after: its job is in the queue already.
+    assert await sweeper.sweep(now=later + dt.timedelta(seconds=1)) == 0
+    much_later = later + dt.timedelta(seconds=settings.sweeper_pending_after_seconds + 1)
+    assert await sweeper.sweep(now=much_later) == 1
 
 
 async def test_one_sweeper_per_interval_across_processes(settings, sessionmaker, redis_client):
