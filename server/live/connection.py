@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 # Bytes the transport may hold before frames wait in the connection's own queue.
 HIGH_WATER = 64 * 1024
+_PING = b"\x89\x00"  # an empty PING frame, the same bytes for every socket
 _POLL_SECONDS = 0.02
 _CLOSE_TIMEOUT = 3.0
 
@@ -35,6 +36,8 @@ class Connection(Protocol):
 
     def send(self, frame: Frame) -> None: ...
 
+    def heartbeat(self, now: float, timeout: float) -> None: ...
+
     async def close(self, code: int, reason: str) -> None: ...
 
 
@@ -42,8 +45,8 @@ class WsConnection:
     """A WebSocket whose outgoing frames are written pre-encoded, without a task per message."""
 
     __slots__ = (
-        "_backlog", "_closing", "_flusher", "_queue_size", "_transport", "_ws", "channels",
-        "errors", "ip", "principal",
+        "_backlog", "_closing", "_flusher", "_ping_at", "_queue_size", "_seen_at", "_transport",
+        "_ws", "channels", "errors", "ip", "principal",
     )
 
     def __init__(
@@ -60,6 +63,31 @@ class WsConnection:
         self.principal = principal
         self.channels: set[str] = set()
         self.errors = 0
+        self._ping_at = 0.0
+        self._seen_at = 0.0
+
+    def seen(self, now: float) -> None:
+        """Anything arrived from the client (a pong, a message): it is alive."""
+        self._seen_at = now
+
+    def pong(self, payload: bytes) -> None:
+        if len(payload) < 126 and not self._transport.is_closing():
+            self._transport.write(bytes((0x8A, len(payload))) + payload)
+
+    def heartbeat(self, now: float, timeout: float) -> None:
+        """Ping, or drop a peer that has not answered the last ping within ``timeout``.
+
+        The hub calls this for a slice of its connections every second: one shared frame per
+        socket and no timer per connection (aiohttp's own heartbeat costs a task per ping).
+        """
+        if self._ping_at > self._seen_at:
+            if now - self._ping_at >= timeout:
+                log.info("dropping a live connection from %s: no pong", self.ip)
+                self._transport.abort()
+            return
+        if self._backlog is None and not self._transport.is_closing():
+            self._ping_at = now  # a backlogged socket is not pinged: its queue is the judge
+            self._transport.write(_PING)
 
     def send(self, frame: Frame) -> None:
         # The hot path: called once per subscriber per event.
@@ -160,6 +188,9 @@ class SseConnection:
     async def close(self, code: int, reason: str) -> None:
         self._closed = True
         self._wake.set()
+
+    def heartbeat(self, now: float, timeout: float) -> None:
+        return None  # ``pump`` writes a comment line when the stream is idle
 
     async def pump(self, response: web.StreamResponse, heartbeat: float) -> None:
         """Write queued blocks until the stream is closed; a comment line keeps it alive."""

@@ -129,12 +129,14 @@ class Hub:
         self._per_ip: Counter[str] = Counter()
         self._tasks: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self.closing = False
 
     # Lifecycle
     async def start(self) -> None:
         await self._broker.start(self._on_event, self._on_resync)
         self._presence_task = asyncio.create_task(self._presence_loop(), name="live-presence")
+        self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="live-heartbeat")
 
     async def shutdown(self) -> None:
         """Close every connection with 1001 "going away" so clients reconnect elsewhere."""
@@ -146,7 +148,8 @@ class Hub:
     async def stop(self) -> None:
         """Cancel and await every task of the hub; forget this process's presence."""
         self.closing = True
-        tasks = [t for t in (self._presence_task, *self._tasks) if t is not None]
+        tasks = [t for t in (self._presence_task, self._heartbeat_task, *self._tasks)
+                 if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -295,6 +298,20 @@ class Hub:
             log.warning("could not read %s's history to fill a gap", channel.name, exc_info=True)
             recovery = Recovery(offset=channel.offset or 0, recovered=False)
         channel.catch_up(recovery)
+
+    # Heartbeat
+    async def _heartbeat_loop(self) -> None:
+        """Every connection is pinged once per heartbeat interval, a slice each second."""
+        interval = self._settings.live_heartbeat_seconds
+        slices = max(1, round(interval))
+        loop = asyncio.get_running_loop()
+        turn = 0
+        while True:
+            await asyncio.sleep(interval / slices)
+            now = loop.time()
+            for conn in list(self._connections)[turn::slices]:
+                conn.heartbeat(now, interval / 2)
+            turn = (turn + 1) % slices
 
     # Presence
     async def _presence_loop(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import WSMsgType, web
@@ -59,9 +60,8 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     principal = _principal(request)
     ip = client_ip(request)
     hub.admit(ip)
-    ws = web.WebSocketResponse(
-        heartbeat=settings.live_heartbeat_seconds, max_msg_size=MAX_INBOUND, compress=False,
-    )
+    # autoping off: the hub pings (see WsConnection.heartbeat) and pongs come to ``_read``.
+    ws = web.WebSocketResponse(max_msg_size=MAX_INBOUND, compress=False, autoping=False)
     await ws.prepare(request)
     transport = request.transport
     if transport is None:
@@ -80,7 +80,14 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
 async def _read(
     ws: web.WebSocketResponse, conn: WsConnection, hub: Hub, settings: Settings
 ) -> None:
+    loop = asyncio.get_running_loop()
     async for message in ws:
+        conn.seen(loop.time())
+        if message.type is WSMsgType.PING:
+            conn.pong(message.data)
+            continue
+        if message.type is WSMsgType.PONG:
+            continue
         if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             break
         try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import pytest
 
 from server.live import producers
@@ -166,3 +168,37 @@ async def test_connection_and_subscription_limits(
     await third.subscribe("article:l1")
     await first.ws.close()
     await third.ws.close()
+
+
+async def test_heartbeat_drops_a_peer_that_never_answers_pings(
+    make_client: Callable[..., Any], make_settings: Callable[..., Settings]
+) -> None:
+    client = await make_client(make_settings(redis_url=None, live_heartbeat_seconds=1))
+    alive = LiveClient(await client.ws_connect("/api/v1/live"))  # autoping answers
+    await alive.subscribe("article:hb")
+    dead = await client.ws_connect("/api/v1/live", autoping=False)
+    await dead.send_str('{"op": "subscribe", "channel": "article:hb"}')
+    kinds = []
+
+    async def until_dropped() -> None:
+        while True:
+            message = await dead.receive(timeout=5)
+            kinds.append(message.type)
+            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED,
+                                aiohttp.WSMsgType.CLOSING,
+                                aiohttp.WSMsgType.ERROR):
+                return
+
+    async def keep_reading() -> None:
+        # aiohttp's client answers pings inside receive(); a ping also restarts its timeout,
+        # so read in slices shorter than the heartbeat.
+        for _ in range(6):
+            with contextlib.suppress(TimeoutError):
+                await alive.recv(timeout=0.5)
+
+    await asyncio.gather(until_dropped(), keep_reading())
+    assert aiohttp.WSMsgType.PING in kinds
+    await alive.send(op="ping")
+    assert (await alive.recv()) == {"op": "pong"}
+    assert client.app[HUB].stats()["connections"] == 1
+    await alive.ws.close()
