@@ -349,7 +349,7 @@ async def main(args: argparse.Namespace) -> None:
     plan: list[tuple[str, int, list[int], list[float | None]]] = [("node", 0, counts, fixed)]
     plan.append(("baraza", 1, counts, fixed))
     for procs in (int(p) for p in args.scale.split(",") if p):
-        plan.append(("baraza", procs, [max(counts)], [None]))
+        plan.append(("baraza", procs, [max(counts)], fixed))
     results: list[Result] = []
     started = time.monotonic()
     try:
@@ -385,5 +385,6 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--rate", type=float, default=20_000, help="fixed deliveries/s")
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--scale", default="2,4", help="more Baraza process counts (flat-out)")
+    parser.add_argument("--scale", default="2,4",
+                        help="more Baraza process counts, run with the largest client count")
     uvloop.run(main(parser.parse_args()))
