@@ -17,12 +17,16 @@ worker stores with the decision (same host clock):
   worker's own rate with full batches, timed from the resume to the last decision.
 
     flock /tmp/baraza-bench.lock .venv/bin/python -m bench.pipeline --model tiny
+    flock /tmp/baraza-bench.lock .venv/bin/python -m bench.pipeline --model base --rate 5 \
+        --steady 100 --burst 150 --backlog 300
+    flock /tmp/baraza-bench.lock .venv/bin/python -m bench.pipeline --shape embedded
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import math
 import os
@@ -35,7 +39,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -101,6 +105,7 @@ class Phase:
     started: float
     finished: float
     posted: float = 0.0  # when the last POST was answered
+    post_seconds: list[float] = field(default_factory=list)  # each POST's response time
     latency_from: float | None = None  # backlog: latency counts from the resume
 
     def latencies(self) -> list[float]:
@@ -123,23 +128,31 @@ class Phase:
 class Stack:
     """A database, a server process and a worker process of their own."""
 
-    def __init__(self, model: str, workdir: Path, batch_size: int, wait_ms: int) -> None:
+    def __init__(
+        self, model: str, workdir: Path, batch_size: int, wait_ms: int, embedded: bool
+    ) -> None:
         self.model = model
         self.workdir = workdir
+        self.embedded = embedded
         self.db = f"baraza_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.prefix = f"bench:{uuid.uuid4().hex[:8]}:"
         self.port = free_port()
         self.batch_size = batch_size
         self.wait_ms = wait_ms
         self.procs: dict[str, asyncio.subprocess.Process] = {}
-        self.url = f"postgresql+asyncpg://{PG.split('://', 1)[1]}/{self.db}"
+        if embedded:
+            self.url = f"sqlite+aiosqlite:///{workdir}/bench.db"
+        else:
+            self.url = f"postgresql+asyncpg://{PG.split('://', 1)[1]}/{self.db}"
 
     def env(self, checkpoint: Path, config_dir: Path) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BARAZA_")}
+        if not self.embedded:
+            env.update({"BARAZA_REDIS_URL": REDIS, "BARAZA_REDIS_PREFIX": self.prefix,
+                        "BARAZA_EMBEDDED_WORKER": "false"})
         env.update({
-            "BARAZA_DATABASE_URL": self.url, "BARAZA_REDIS_URL": REDIS,
-            "BARAZA_REDIS_PREFIX": self.prefix, "BARAZA_JWT_SECRET": SECRET,
-            "BARAZA_RATE_LIMIT_ENABLED": "false", "BARAZA_EMBEDDED_WORKER": "false",
+            "BARAZA_DATABASE_URL": self.url, "BARAZA_JWT_SECRET": SECRET,
+            "BARAZA_RATE_LIMIT_ENABLED": "false", "BARAZA_SCORER": "detoxify",
             "BARAZA_MODEL": "original", "BARAZA_MODEL_CHECKPOINT": str(checkpoint),
             "BARAZA_MODEL_CONFIG_DIR": str(config_dir), "BARAZA_LOG_LEVEL": "WARNING",
             "BARAZA_WORKER_BATCH_SIZE": str(self.batch_size),
@@ -154,11 +167,13 @@ class Stack:
         checkpoint, config_dir = build_checkpoint(
             self.workdir, vocab=bench_vocab(), **MODELS[self.model]
         )
-        await _admin(f'CREATE DATABASE "{self.db}"')
-        await asyncio.to_thread(upgrade, self.url)
         env = self.env(checkpoint, config_dir)
+        if not self.embedded:
+            await _admin(f'CREATE DATABASE "{self.db}"')
+            await asyncio.to_thread(upgrade, self.url)
         self.procs["server"] = await _spawn(["serve", "--port", str(self.port)], env)
-        self.procs["worker"] = await _spawn(["worker"], env)
+        if not self.embedded:
+            self.procs["worker"] = await _spawn(["worker"], env)
 
     async def stop(self) -> dict[str, int | None]:
         codes: dict[str, int | None] = {}
@@ -170,6 +185,8 @@ class Stack:
             except TimeoutError:
                 proc.kill()
                 codes[name] = await proc.wait()
+        if self.embedded:
+            return codes
         await _admin(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
         import redis.asyncio as aioredis
 
@@ -182,7 +199,8 @@ class Stack:
 
     def worker_memory_mb(self) -> tuple[float, float]:
         """(resident now, peak resident) of the worker process, in MB."""
-        status = Path(f"/proc/{self.procs['worker'].pid}/status").read_text()
+        proc = self.procs["server" if self.embedded else "worker"]
+        status = Path(f"/proc/{proc.pid}/status").read_text()
         values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
         return int(values["VmRSS"]) / 1024, int(values["VmHWM"]) / 1024
 
@@ -210,6 +228,8 @@ async def wait_ready(http: aiohttp.ClientSession, base: str, timeout: float = 30
                 scorer = (await r.json())["checks"].get("scorer", {})
                 if scorer.get("workers"):
                     return ", ".join(scorer["models"])
+                if scorer.get("mode") == "embedded" and scorer.get("ok"):
+                    return str(scorer["model"])
         except (aiohttp.ClientError, KeyError, ValueError):
             pass
         await asyncio.sleep(0.2)
@@ -218,10 +238,11 @@ async def wait_ready(http: aiohttp.ClientSession, base: str, timeout: float = 30
 
 async def post_all(
     http: aiohttp.ClientSession, base: str, bodies: Sequence[str], *, rate: float | None,
-    clients: int = 32,
+    clients: int = 32, post_seconds: list[float] | None = None,
 ) -> dict[int, float]:
     """POST every body; open loop at ``rate``/s, else as fast as ``clients`` connections go."""
     sent: dict[int, float] = {}
+    answered = post_seconds if post_seconds is not None else []
     queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
     for item in enumerate(bodies):
         queue.put_nowait(item)
@@ -240,12 +261,15 @@ async def post_all(
                 if r.status != 202:
                     raise RuntimeError(f"POST answered {r.status}: {await r.text()}")
                 sent[(await r.json())["id"]] = at
+            answered.append(time.time() - at)
 
     await asyncio.gather(*(client(n) for n in range(clients)))
     return sent
 
 
 async def wait_decided(url: str, ids: Sequence[int], timeout: float = 900) -> dict[int, float]:
+    if url.startswith("sqlite"):
+        return await _wait_decided_sqlite(url.split(":///", 1)[1], ids, timeout)
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"))
     try:
         deadline = time.monotonic() + timeout
@@ -263,17 +287,37 @@ async def wait_decided(url: str, ids: Sequence[int], timeout: float = 900) -> di
         await conn.close()
 
 
+async def _wait_decided_sqlite(path: str, ids: Sequence[int], timeout: float) -> dict[int, float]:
+    import sqlite3
+
+    def decided() -> dict[int, float]:
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as db:
+            marks = ",".join("?" * len(ids))
+            rows = db.execute(f"SELECT id, decided_at FROM comments WHERE id IN ({marks}) "
+                              "AND status <> 'pending'", list(ids)).fetchall()
+        return {i: dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC).timestamp()
+                for i, at in rows}
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = await asyncio.to_thread(decided)
+        if len(found) == len(ids) or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.05)
+
+
 async def run_phase(
     name: str, stack: Stack, http: aiohttp.ClientSession, bodies: Sequence[str],
     rate: float | None,
 ) -> Phase:
     base = f"http://127.0.0.1:{stack.port}"
     started = time.time()
-    sent = await post_all(http, base, bodies, rate=rate)
+    post_seconds: list[float] = []
+    sent = await post_all(http, base, bodies, rate=rate, post_seconds=post_seconds)
     posted = time.time()
     decided = await wait_decided(stack.url, list(sent))
     finished = max(decided.values(), default=time.time())
-    return Phase(name, sent, decided, started, finished, posted)
+    return Phase(name, sent, decided, started, finished, posted, post_seconds)
 
 
 async def run_backlog(
@@ -295,7 +339,8 @@ async def run_backlog(
 async def main(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="baraza-bench-") as tmp:
-        stack = Stack(args.model, Path(tmp), args.batch_size, args.wait_ms)
+        stack = Stack(args.model, Path(tmp), args.batch_size, args.wait_ms,
+                      args.shape == "embedded")
         await stack.start()
         try:
             async with aiohttp.ClientSession() as http:
@@ -306,36 +351,44 @@ async def main(args: argparse.Namespace) -> None:
                 )
                 burst = await run_phase("burst", stack, http, make_comments(args.burst, rng),
                                         rate=None)
-                backlog = await run_backlog(stack, http, make_comments(args.backlog, rng))
+                phases = [steady, burst]
+                if not stack.embedded:
+                    phases.append(await run_backlog(stack, http, make_comments(args.backlog, rng)))
                 rss, peak = stack.worker_memory_mb()
         finally:
             codes = await stack.stop()
-    report(args, model, [steady, burst, backlog], rss, peak, codes)
+    report(args, model, phases, rss, peak, codes)
 
 
 def report(
     args: argparse.Namespace, model: str, phases: Sequence[Phase], rss: float, peak: float,
     codes: dict[str, int | None],
 ) -> None:
-    print(f"model: {args.model} ({model}); batch {args.batch_size} jobs / {args.wait_ms} ms; "
-          f"{os.cpu_count()} CPUs")
-    print(f"{'phase':8} {'comments':>8} {'offered/s':>10} {'posted/s':>9} {'decided/s':>10} "
-          f"{'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
+    print(f"shape: {args.shape}; model: {args.model} ({model}); "
+          f"batch {args.batch_size} jobs / {args.wait_ms} ms; {os.cpu_count()} CPUs")
+    print(f"{'phase':8} {'comments':>8} {'offered/s':>10} {'posted/s':>9} {'POST p50':>9} "
+          f"{'decided/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for phase in phases:
         offered = f"{args.rate:.0f}" if phase.name == "steady" else "max"
         posted = (f"{len(phase.sent) / (phase.posted - phase.started):.1f}"
                   if phase.name != "backlog" else "-")
-        print(f"{phase.name:8} {len(phase.decided):8d} {offered:>10} {posted:>9} "
+        post_p50 = (f"{sorted(phase.post_seconds)[len(phase.post_seconds) // 2] * 1000:.0f}"
+                    if phase.post_seconds else "-")
+        print(f"{phase.name:8} {len(phase.decided):8d} {offered:>10} {posted:>9} {post_p50:>9} "
               f"{phase.rate:10.1f} "
               f"{phase.quantile(0.5) * 1000:8.0f} {phase.quantile(0.99) * 1000:8.0f} "
               f"{phase.quantile(1.0) * 1000:8.0f}")
-    print(f"worker resident memory: {rss:.0f} MB (peak {peak:.0f} MB)")
+    who = "server (scoring in-process)" if args.shape == "embedded" else "worker"
+    print(f"{who} resident memory: {rss:.0f} MB (peak {peak:.0f} MB)")
     print(f"exit codes after SIGTERM: {codes}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=sorted(MODELS), default="tiny")
+    parser.add_argument("--shape", choices=("production", "embedded"), default="production",
+                        help="production: server + worker processes, Postgres, Redis; "
+                             "embedded: one `baraza serve` on SQLite, scoring in-process")
     parser.add_argument("--steady", type=int, default=300, help="comments in the steady phase")
     parser.add_argument("--rate", type=float, default=20.0, help="steady POSTs per second")
     parser.add_argument("--burst", type=int, default=500, help="comments in the burst phase")
