@@ -115,11 +115,13 @@ def export_onnx(model: Any, names: list[str], path: Path) -> Path:
     dummy = _dummy_inputs(names)
     axes = {name: {0: "batch", 1: "tokens"} for name in names}
     axes["logits"] = {0: "batch"}
-    model.eval()
+    # The exporter restores the wrapper's training flag afterwards, recursively: a wrapper
+    # left in training mode would switch the shared model's dropout on for every later call.
+    wrapper = Logits().eval()
     with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
         warnings.simplefilter("ignore")  # tracer warnings about Python control flow
         torch.onnx.export(
-            Logits(), dummy, str(path), input_names=names, output_names=["logits"],
+            wrapper, dummy, str(path), input_names=names, output_names=["logits"],
             dynamic_axes=axes, opset_version=17, dynamo=False,
         )
     return path
