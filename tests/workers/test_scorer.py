@@ -158,10 +158,13 @@ def test_fast_onnx_modes(tiny_detoxify: TinyDetoxify) -> None:
     loaded = load_detoxify_model(
         "original", checkpoint=tiny_detoxify.checkpoint, config_dir=tiny_detoxify.config_dir
     )
+    attention = loaded.model.config._attn_implementation
     exact = scores_of(tiny_detoxify.scorer.score(COMMENTS))
     fp32 = DetoxifyScorer.fast(loaded, name="tiny", mode="onnx-fp32")
     int8 = DetoxifyScorer.fast(loaded, name="tiny", mode="onnx-int8")
-    assert not loaded.model.training  # exporting must not switch the shared model's dropout on
+    # Exporting must leave the shared model as it was: no dropout, same attention kernel.
+    assert not loaded.model.training
+    assert loaded.model.config._attn_implementation == attention
     assert int8.name == "tiny [fast:onnx-int8]"
     for a, b, c in zip(exact, scores_of(fp32.score(COMMENTS)), scores_of(int8.score(COMMENTS)),
                        strict=True):
