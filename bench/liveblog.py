@@ -240,34 +240,68 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def closed_loop(
-    urls: Sequence[str], concurrency: int, duration: float, headers: dict[str, str],
-    ok: int, servers: Servers,
-) -> Load:
-    load = Load()
+async def _closed_loop(
+    urls: Sequence[str], workers: Sequence[int], start: float, duration: float,
+    headers: dict[str, str], ok: int,
+) -> tuple[bytes, int, float]:
+    """Workers send, read, send again; warm up until ``start`` (wall clock), then measure."""
+    latencies: array.array[float] = array.array("d")
+    errors = 0
     connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=None)
     async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as http:
 
-        async def worker(url: str, deadline: float) -> None:
-            while time.perf_counter() < deadline:
+        async def worker(url: str, until: float, measure: bool) -> None:
+            nonlocal errors
+            while time.time() < until:
                 started = time.perf_counter()
                 async with http.get(url, headers=headers) as resp:
                     await resp.read()
                     status = resp.status
-                load.latencies.append(time.perf_counter() - started)
-                load.errors += status != ok
+                if measure:
+                    latencies.append(time.perf_counter() - started)
+                    errors += status != ok
 
         # Warm up: connections open, caches and pools filled.
-        await asyncio.gather(*(worker(urls[w % len(urls)], time.perf_counter() + 1.0)
-                               for w in range(concurrency)))
-        load.latencies.clear()
-        load.errors = 0
-        cpu0, scpu0, wall0 = _cpu(), servers.cpu(), time.perf_counter()
-        await asyncio.gather(*(worker(urls[w % len(urls)], wall0 + duration)
-                               for w in range(concurrency)))
-        load.wall = time.perf_counter() - wall0
-        load.client_cpu = _cpu() - cpu0
-        load.server_cpu = servers.cpu() - scpu0
+        await asyncio.gather(*(worker(urls[w % len(urls)], start, False) for w in workers))
+        cpu0 = _cpu()
+        await asyncio.gather(*(worker(urls[w % len(urls)], start + duration, True)
+                               for w in workers))
+        return latencies.tobytes(), errors, _cpu() - cpu0
+
+
+def _loop_process(
+    urls: Sequence[str], workers: Sequence[int], start: float, duration: float,
+    headers: dict[str, str], ok: int,
+) -> tuple[bytes, int, float]:
+    with asyncio.Runner(loop_factory=_new_loop) as runner:
+        return runner.run(_closed_loop(urls, workers, start, duration, headers, ok))
+
+
+def closed_loop(
+    urls: Sequence[str], concurrency: int, duration: float, headers: dict[str, str],
+    ok: int, servers: Servers, processes: int,
+) -> Load:
+    """``concurrency`` closed-loop workers over ``processes`` client processes."""
+    start = time.time() + 2.0
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(processes) as pool:
+        pending = pool.starmap_async(
+            _loop_process,
+            [(urls, range(p, concurrency, processes), start, duration, headers, ok)
+             for p in range(processes)],
+        )
+        time.sleep(max(0.0, start - time.time()))
+        scpu0, wall0 = servers.cpu(), time.perf_counter()
+        parts = pending.get()
+        load = Load(wall=duration, server_cpu=servers.cpu() - scpu0)
+        if time.perf_counter() - wall0 > duration + 1.0:
+            print("warning: a client process finished late", flush=True)
+    for raw, errors, cpu in parts:
+        values: array.array[float] = array.array("d")
+        values.frombytes(raw)
+        load.latencies.extend(values)
+        load.errors += errors
+        load.client_cpu += cpu
     return load
 
 
@@ -280,13 +314,17 @@ async def bench_first_page(servers: Servers, args: argparse.Namespace) -> dict[s
     if len(page["items"]) != 20:
         raise RuntimeError(f"first page has {len(page['items'])} entries")
     print(f"first page: {len(page['items'])} entries, {size} bytes, ETag {etag}", flush=True)
-    full = await closed_loop(urls, args.concurrency, args.duration, {}, 200, servers)
-    print(f"GET first page, c={args.concurrency}: {full.line()}", flush=True)
-    cached = await closed_loop(
-        urls, args.concurrency, args.duration, {"If-None-Match": etag}, 304, servers
+    where = (f"c={args.concurrency}, {args.page_clients} client process(es), "
+             f"{len(servers.ports)} server process(es)")
+    full = await asyncio.to_thread(
+        closed_loop, urls, args.concurrency, args.duration, {}, 200, servers, args.page_clients
     )
-    print(f"GET first page If-None-Match (304), c={args.concurrency}: {cached.line()}",
-          flush=True)
+    print(f"GET first page, {where}: {full.line()}", flush=True)
+    cached = await asyncio.to_thread(
+        closed_loop, urls, args.concurrency, args.duration, {"If-None-Match": etag}, 304,
+        servers, args.page_clients,
+    )
+    print(f"GET first page If-None-Match (304), {where}: {cached.line()}", flush=True)
     return {"full": full, "cached": cached, "bytes": size}
 
 
@@ -476,7 +514,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--subscribers", type=int, default=5000, help="0 skips the WS bench")
     parser.add_argument("--posts", type=int, default=20)
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between entries")
-    parser.add_argument("--client-processes", type=int, default=2)
+    parser.add_argument("--client-processes", type=int, default=2,
+                        help="WebSocket reader processes")
+    parser.add_argument("--page-clients", type=int, default=1,
+                        help="HTTP load client processes for the first-page runs")
     parser.add_argument("--skip-page", action="store_true")
     args = parser.parse_args(argv)
 
