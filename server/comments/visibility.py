@@ -1,21 +1,24 @@
 """Status transitions of a comment, the counters that follow them, and their audit record.
 
 Every change of a comment's status, by its author, the scoring worker or a moderator, goes
-through ``transition`` so that reply counts, article counts, user history and the audit log
-stay exact. Callers lock the comment row first (``lock_comment``).
+through ``transition`` (or ``transition_many`` for a batch) so that reply counts, article counts,
+user history and the audit log stay exact. Callers lock the comment rows first (``lock_comment``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
+from server.db import Base
 from server.moderation.models import ModerationAction
 from server.users.models import User
 
@@ -55,6 +58,46 @@ def _visible_after(comment: Comment, status: CommentStatus) -> bool:
     return False
 
 
+def _move(
+    comment: Comment, status: CommentStatus, now: dt.datetime, reason: str | None
+) -> tuple[CommentStatus, bool]:
+    """Set the comment's own columns for ``status``; return its status and visibility before."""
+    before = CommentStatus(comment.status)
+    was_visible = comment.visible
+    comment.status = status.value
+    comment.visible = _visible_after(comment, status)
+    comment.updated_at = now
+    if status is CommentStatus.approved and comment.published_at is None:
+        comment.published_at = now
+    if status in DECISIONS:
+        comment.decision_reason = reason
+        comment.decided_at = now
+    return before, was_visible
+
+
+def _record(
+    comment: Comment,
+    before: CommentStatus,
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    reason: str | None,
+    details: dict[str, Any] | None,
+) -> ModerationAction:
+    return ModerationAction(
+        actor_id=actor,
+        action=action,
+        comment_id=comment.id,
+        subject_user_id=comment.author_id,
+        before=before.value,
+        after=comment.status,
+        reason=reason,
+        details=details,
+        created_at=now,
+    )
+
+
 async def transition(
     session: AsyncSession,
     comment: Comment,
@@ -67,30 +110,132 @@ async def transition(
     details: dict[str, Any] | None = None,
 ) -> ModerationAction:
     """Move ``comment`` to ``status``, keep every counter exact, and write the audit row."""
-    before = CommentStatus(comment.status)
-    was_visible = comment.visible
-    comment.status = status.value
-    comment.visible = _visible_after(comment, status)
-    comment.updated_at = now
-    if status is CommentStatus.approved and comment.published_at is None:
-        comment.published_at = now
-    if status in DECISIONS:
-        comment.decision_reason = reason
-        comment.decided_at = now
+    before, was_visible = _move(comment, status, now, reason)
     await _adjust_counters(session, comment, before, status, was_visible)
-    record = ModerationAction(
-        actor_id=actor,
-        action=action,
-        comment_id=comment.id,
-        subject_user_id=comment.author_id,
-        before=before.value,
-        after=status.value,
-        reason=reason,
-        details=details,
-        created_at=now,
+    record = _record(
+        comment, before, actor=actor, action=action, now=now, reason=reason, details=details
     )
     session.add(record)
     return record
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One comment of a ``transition_many``: where it goes, and why."""
+
+    comment: Comment
+    status: CommentStatus
+    reason: str | None = None
+    details: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class _Deltas:
+    """Counter changes summed per row, applied with one statement per table."""
+
+    replies: dict[int, int] = field(default_factory=dict)
+    approved: dict[str, int] = field(default_factory=dict)
+    user_approved: dict[str, int] = field(default_factory=dict)
+    user_rejected: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self, comment: Comment, before: CommentStatus, after: CommentStatus, was_visible: bool
+    ) -> None:
+        visible = int(comment.visible) - int(was_visible)
+        if visible and comment.parent_id is not None:
+            _bump(self.replies, comment.parent_id, visible)
+        approved = int(after is CommentStatus.approved) - int(before is CommentStatus.approved)
+        rejected = int(after is CommentStatus.rejected) - int(before is CommentStatus.rejected)
+        _bump(self.approved, comment.article_id, approved)
+        _bump(self.user_approved, comment.author_id, approved)
+        _bump(self.user_rejected, comment.author_id, rejected)
+
+    async def apply(self, session: AsyncSession) -> None:
+        """One executemany per table, rows in key order (the order concurrent lockers use)."""
+        comments, articles, users = (_table(m) for m in (Comment, Article, User))
+        replies = [{"k": k, "d": d} for k, d in sorted(self.replies.items()) if d]
+        if replies:
+            await session.execute(
+                update(comments)
+                .where(comments.c.id == bindparam("k"))
+                .values(reply_count=comments.c.reply_count + bindparam("d")),
+                replies,
+            )
+        counts = [{"k": k, "d": d} for k, d in sorted(self.approved.items()) if d]
+        if counts:
+            await session.execute(
+                update(articles)
+                .where(articles.c.id == bindparam("k"))
+                .values(comment_count=articles.c.comment_count + bindparam("d")),
+                counts,
+            )
+        history = [
+            {"k": k, "a": self.user_approved.get(k, 0), "r": self.user_rejected.get(k, 0)}
+            for k in sorted(self.user_approved.keys() | self.user_rejected.keys())
+        ]
+        history = [row for row in history if row["a"] or row["r"]]
+        if history:
+            await session.execute(
+                update(users)
+                .where(users.c.id == bindparam("k"))
+                .values(
+                    approved_count=users.c.approved_count + bindparam("a"),
+                    rejected_count=users.c.rejected_count + bindparam("r"),
+                ),
+                history,
+            )
+
+
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    if not isinstance(table, Table):  # pragma: no cover - every model here maps a Table
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+def _bump(counts: dict[Any, int], key: Any, delta: int) -> None:
+    if delta:
+        counts[key] = counts.get(key, 0) + delta
+
+
+async def transition_many(
+    session: AsyncSession,
+    moves: Sequence[Move],
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+) -> list[ModerationAction]:
+    """``transition`` for many locked comments at once: the same columns, the same audit rows
+    and exactly the same counters, but each counter row is updated once (a bulk decision of
+    hundreds of comments costs a few statements, not three per comment).
+
+    Counters are updated in the database only: Article and User objects already loaded in the
+    session keep their old counts (load them afterwards, with ``populate_existing``)."""
+    deltas = _Deltas()
+    records = []
+    moved = {move.comment.id: move.comment for move in moves}
+    for move in moves:
+        before, was_visible = _move(move.comment, move.status, now, move.reason)
+        deltas.add(move.comment, before, move.status, was_visible)
+        records.append(
+            _record(
+                move.comment,
+                before,
+                actor=actor,
+                action=action,
+                now=now,
+                reason=move.reason,
+                details=move.details,
+            )
+        )
+    await deltas.apply(session)
+    for parent_id, delta in deltas.replies.items():
+        parent = moved.get(parent_id)
+        if parent is not None:  # keep a moved parent's loaded count true as well
+            set_committed_value(parent, "reply_count", parent.reply_count + delta)
+    session.add_all(records)
+    return records
 
 
 async def _adjust_counters(
