@@ -27,7 +27,7 @@ from server.moderation.schemas import (
     UserPage,
     UserStatusChange,
 )
-from server.moderation.service import decide_status
+from server.moderation.service import decide_statuses
 from server.users.models import User, UserStatus
 
 RECENT_COMMENTS = 20
@@ -151,6 +151,8 @@ async def _set_status(
             )
         # Comments (and their counter rows) first, then the user: the decisions' lock order.
         targets = await lock_for_decisions(session, awaiting)
+        changes = await _reject_awaiting(session, targets.values(), change, actor, now)
+        # Loaded after the rejections so its history counters include them.
         user = (
             await session.execute(
                 select(User)
@@ -161,7 +163,6 @@ async def _set_status(
         ).scalar_one_or_none()
         if user is None:
             raise NotFound("user not found", code="user_not_found")
-        changes = await _reject_awaiting(session, targets.values(), change, actor, now)
         _record(session, user, change, actor, now, [c.comment_id for c in changes])
         await session.flush()
         return await _page(session, user, now), changes
@@ -203,21 +204,16 @@ async def _reject_awaiting(
     actor: str,
     now: dt.datetime,
 ) -> list[Change]:
+    # Some may have been decided while we waited for the locks.
+    awaiting = sorted((c for c in comments if c.status in AWAITING), key=lambda c: c.id)
     reason = f"rejected with the author's {change.status.value}: {change.reason}"[:500]
-    changes = []
-    for comment in sorted(comments, key=lambda c: c.id):
-        if comment.status not in AWAITING:
-            continue  # decided while we waited for the lock
-        changes.append(
-            await decide_status(
-                session,
-                comment,
-                CommentStatus.rejected,
-                actor=actor,
-                action="reject",
-                reason=reason,
-                now=now,
-                details={"reason_code": None, "cascade": f"user.{change.status.value}"},
-            )
-        )
-    return changes
+    return await decide_statuses(
+        session,
+        awaiting,
+        CommentStatus.rejected,
+        actor=actor,
+        action="reject",
+        reason=reason,
+        now=now,
+        details={"reason_code": None, "cascade": f"user.{change.status.value}"},
+    )

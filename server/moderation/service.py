@@ -21,7 +21,7 @@ from server.auth import Principal
 from server.comments.models import Comment, CommentStatus, Report
 from server.comments.schemas import public_comment
 from server.comments.service import enqueue_scoring
-from server.comments.visibility import lock_comments, transition
+from server.comments.visibility import Move, lock_comments, transition, transition_many
 from server.db import Sessionmaker, utcnow
 from server.errors import Unprocessable
 from server.jobs.base import JobQueue
@@ -104,22 +104,9 @@ def _unchanged(comment: Comment, action: DecisionAction) -> bool:
     return comment.status == CommentStatus.rejected
 
 
-async def _resolve_reports(session: AsyncSession, comment: Comment) -> int:
-    """Mark a comment's open reports dealt with; it leaves the reported queue."""
-    if comment.report_count == 0:
-        return 0
-    result = await session.execute(
-        update(Report)
-        .where(Report.comment_id == comment.id, Report.resolved.is_(False))
-        .values(resolved=True)
-    )
-    comment.report_count = 0
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def decide_status(
+async def decide_statuses(
     session: AsyncSession,
-    comment: Comment,
+    comments: Sequence[Comment],
     target: CommentStatus,
     *,
     actor: str,
@@ -127,33 +114,39 @@ async def decide_status(
     reason: str,
     now: dt.datetime,
     details: dict[str, object],
-) -> Change:
-    """Approve or reject a locked comment by a person's decision, resolving its reports."""
-    before, was_visible = CommentStatus(comment.status), comment.visible
-    resolved = await _resolve_reports(session, comment)
-    if target is not CommentStatus.approved:
-        comment.featured = False
-    comment.decision_reason, comment.decided_at = reason, now
-    await transition(
-        session,
-        comment,
-        target,
-        actor=actor,
-        action=action,
-        now=now,
-        reason=reason,
-        details={"rule": MODERATOR_RULE, "reports_resolved": resolved, **details},
-    )
-    return Change(
-        comment_id=comment.id,
-        article_id=comment.article_id,
-        actor_id=actor,
-        action=action,
-        before=before,
-        after=target,
-        was_visible=was_visible,
-        featured=comment.featured,
-    )
+) -> list[Change]:
+    """Approve or reject locked comments by a person's decision, resolving their reports
+    (they leave the reported queue); one ``transition_many`` keeps the counters exact."""
+    reported = [c.id for c in comments if c.report_count]
+    if reported:
+        await session.execute(
+            update(Report)
+            .where(Report.comment_id.in_(reported), Report.resolved.is_(False))
+            .values(resolved=True)
+            .execution_options(synchronize_session=False)
+        )
+    moves, changes = [], []
+    for comment in comments:
+        before, was_visible = CommentStatus(comment.status), comment.visible
+        resolved, comment.report_count = comment.report_count, 0
+        if target is not CommentStatus.approved:
+            comment.featured = False
+        info = {"rule": MODERATOR_RULE, "reports_resolved": resolved, **details}
+        moves.append(Move(comment, target, reason, info))
+        changes.append(
+            Change(
+                comment_id=comment.id,
+                article_id=comment.article_id,
+                actor_id=actor,
+                action=action,
+                before=before,
+                after=target,
+                was_visible=was_visible,
+                featured=comment.featured,
+            )
+        )
+    await transition_many(session, moves, actor=actor, action=action, now=now)
+    return changes
 
 
 def _feature(
@@ -202,18 +195,18 @@ def _reason_text(request: DecisionRequest) -> str:
 
 async def _apply(
     session: AsyncSession,
-    comment: Comment,
+    comments: Sequence[Comment],
     request: DecisionRequest,
     actor: str,
     now: dt.datetime,
-) -> Change:
+) -> list[Change]:
     target = _TARGET.get(request.action)
     if target is None:
         on = request.action is DecisionAction.feature
-        return _feature(session, comment, on, actor, now, request.note)
-    return await decide_status(
+        return [_feature(session, c, on, actor, now, request.note) for c in comments]
+    return await decide_statuses(
         session,
-        comment,
+        comments,
         target,
         actor=actor,
         action=request.action.value,
@@ -271,22 +264,40 @@ async def _decide_all(
     batch = _Batch()
     async with sessionmaker.begin() as session:
         locked = await lock_for_decisions(session, ids)
-        for comment_id in ids:
-            comment = locked.get(comment_id)
-            refused = _refusal(comment_id, comment, request)
-            if refused is not None or comment is None:
-                batch.results.append(
-                    refused or _failed(comment_id, None, "comment_not_found", "comment not found")
-                )
-            elif _unchanged(comment, request.action):
-                batch.results.append(_same(comment))
-            else:
-                change = await _apply(session, comment, request, actor, now)
-                batch.changes.append(change)
-                batch.results.append(_applied(comment, change))
+        # The rows are locked and nothing below reads them back: flushing each comment before
+        # every counter UPDATE would cost a round trip per comment. One flush at commit.
+        with session.no_autoflush:
+            await _decide_locked(session, batch, locked, request, ids, actor, now)
         await _attach_published(session, batch.changes, locked)
         batch.results = await _with_last_actions(session, batch.results)
     return batch
+
+
+async def _decide_locked(
+    session: AsyncSession,
+    batch: _Batch,
+    locked: dict[int, Comment],
+    request: DecisionRequest,
+    ids: Sequence[int],
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    answered: dict[int, DecisionResult] = {}
+    todo: list[Comment] = []
+    for comment_id in ids:
+        comment = locked.get(comment_id)
+        refused = _refusal(comment_id, comment, request)
+        if refused is not None or comment is None:
+            answered[comment_id] = refused or _failed(
+                comment_id, None, "comment_not_found", "comment not found"
+            )
+        elif _unchanged(comment, request.action):
+            answered[comment_id] = _same(comment)
+        else:
+            todo.append(comment)
+    changes = {c.comment_id: c for c in await _apply(session, todo, request, actor, now)}
+    batch.changes.extend(changes[c.id] for c in todo)
+    batch.results.extend(answered.get(i) or _applied(locked[i], changes[i]) for i in ids)
 
 
 def _same(comment: Comment) -> DecisionResult:
