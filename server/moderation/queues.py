@@ -10,8 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    ScalarSelect,
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus, Report
@@ -31,14 +43,12 @@ from server.moderation.schemas import (
     QueueQuery,
     ReportSummary,
 )
-from server.users.models import User
+from server.users.models import User, UserStatus
 
 EXCERPT_CHARS = 200
 NOTES_PER_COMMENT = 3
 # Audit actions that do not decide a comment's status, so carry no rule.
 _NOT_DECISIONS = ("feature", "unfeature")
-
-Row = tuple[Comment, User, Article]
 
 
 def membership(queue: Queue) -> list[ColumnElement[bool]]:
@@ -98,11 +108,66 @@ def _order(
     return by_risk, [Comment.risk.is_not(None), tuple_(Comment.risk, Comment.id) < position]
 
 
-def _rows() -> Select[tuple[Comment, User, Article]]:
+_parent = aliased(Comment, name="parent")
+
+
+def _rule() -> ScalarSelect[Any]:
+    """The rule recorded with the comment's latest decision (a correlated lookup)."""
     return (
-        select(Comment, User, Article)
+        select(ModerationAction.details["rule"].as_string())
+        .where(
+            ModerationAction.comment_id == Comment.id,
+            ModerationAction.action.not_in(_NOT_DECISIONS),
+        )
+        .order_by(ModerationAction.id.desc())
+        .limit(1)
+        .correlate(Comment)
+        .scalar_subquery()
+    )
+
+
+def _rows() -> Select[Any]:
+    """One row per item with its article, author, parent excerpt and rule: plain columns,
+    no ORM objects, so a page costs one query and little Python."""
+    return (
+        select(
+            Comment.id,
+            Comment.status,
+            Comment.body,
+            Comment.html,
+            Comment.featured,
+            Comment.depth,
+            Comment.root_id,
+            Comment.parent_id,
+            Comment.created_at,
+            Comment.edited_at,
+            Comment.published_at,
+            Comment.decided_at,
+            Comment.scores,
+            Comment.risk,
+            Comment.model,
+            Comment.decision_reason,
+            Comment.report_count,
+            Article.id.label("article_id"),
+            Article.title.label("article_title"),
+            Article.url.label("article_url"),
+            Article.comments.label("article_comments"),
+            Article.moderation.label("article_moderation"),
+            User.id.label("author_id"),
+            User.name.label("author_name"),
+            User.status.label("author_status"),
+            User.suspended_until.label("author_suspended_until"),
+            User.approved_count.label("author_approved"),
+            User.rejected_count.label("author_rejected"),
+            User.reported_count.label("author_reported"),
+            _parent.author_id.label("parent_author_id"),
+            _parent.status.label("parent_status"),
+            func.substr(_parent.body, 1, EXCERPT_CHARS + 1).label("parent_body"),
+            _rule().label("rule"),
+        )
         .join(User, User.id == Comment.author_id)
         .join(Article, Article.id == Comment.article_id)
+        .outerjoin(_parent, _parent.id == Comment.parent_id)
     )
 
 
@@ -117,12 +182,12 @@ async def list_queue(*, sessionmaker: Sessionmaker, queue: Queue, query: QueueQu
         .limit(query.limit + 1)
     )
     async with sessionmaker() as session:
-        rows: list[Row] = list((await session.execute(stmt)).tuples())
+        rows = list((await session.execute(stmt)).all())
         page = rows[: query.limit]
         items = await build_items(session, page)
     next_cursor = None
     if len(rows) > query.limit and page:
-        last = page[-1][0]
+        last = page[-1]
         next_cursor = QueueCursor(
             q=queue.value,
             o=query.order.value,
@@ -134,7 +199,7 @@ async def list_queue(*, sessionmaker: Sessionmaker, queue: Queue, query: QueueQu
 
 async def get_item(*, sessionmaker: Sessionmaker, comment_id: int) -> QueueItem:
     async with sessionmaker() as session:
-        row = (await session.execute(_rows().where(Comment.id == comment_id))).tuples().first()
+        row = (await session.execute(_rows().where(Comment.id == comment_id))).first()
         if row is None:
             raise NotFound("comment not found", code="comment_not_found")
         return (await build_items(session, [row]))[0]
@@ -169,68 +234,56 @@ def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     return body if len(body) <= limit else body[: limit - 1].rstrip() + "…"
 
 
-async def build_items(session: AsyncSession, rows: Sequence[Row]) -> list[QueueItem]:
-    """Queue items for ``rows``, with reports, parents and rules fetched in one query each."""
-    ids = [comment.id for comment, _, _ in rows]
-    parent_ids = {c.parent_id for c, _, _ in rows if c.parent_id is not None}
-    reports = await _reports(session, ids)
-    parents = await _parents(session, parent_ids)
-    rules = await _rules(session, ids)
-    return [
-        _item(c, u, a, reports.get(c.id), parents.get(c.parent_id or 0), rules.get(c.id))
-        for c, u, a in rows
-    ]
+async def build_items(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[QueueItem]:
+    """Queue items for ``rows``; open reports are fetched only for items that have some."""
+    reports = await _reports(session, [row.id for row in rows if row.report_count])
+    return [_item(row, reports.get(row.id)) for row in rows]
 
 
-def _item(
-    comment: Comment,
-    user: User,
-    article: Article,
-    reports: ReportSummary | None,
-    parent: ParentExcerpt | None,
-    rule: str | None,
-) -> QueueItem:
+def _item(row: Row[Any], reports: ReportSummary | None) -> QueueItem:
+    parent = None
+    if row.parent_id is not None and row.parent_status is not None:
+        parent = ParentExcerpt(
+            id=row.parent_id,
+            author_id=row.parent_author_id,
+            status=CommentStatus(row.parent_status),
+            excerpt=excerpt(row.parent_body),
+        )
     return QueueItem(
-        id=comment.id,
-        status=CommentStatus(comment.status),
-        body=comment.body,
-        html=comment.html,
-        featured=comment.featured,
-        depth=comment.depth,
-        root_id=comment.root_id,
-        created_at=comment.created_at,
-        edited_at=comment.edited_at,
-        published_at=comment.published_at,
-        decided_at=comment.decided_at,
+        id=row.id,
+        status=CommentStatus(row.status),
+        body=row.body,
+        html=row.html,
+        featured=row.featured,
+        depth=row.depth,
+        root_id=row.root_id,
+        created_at=row.created_at,
+        edited_at=row.edited_at,
+        published_at=row.published_at,
+        decided_at=row.decided_at,
         article=ArticleSummary(
-            id=article.id,
-            title=article.title,
-            url=article.url,
-            comments=article.comments,
-            moderation=article.moderation,
+            id=row.article_id,
+            title=row.article_title,
+            url=row.article_url,
+            comments=row.article_comments,
+            moderation=row.article_moderation,
         ),
-        author=author_summary(user),
+        author=AuthorSummary(
+            id=row.author_id,
+            name=row.author_name,
+            status=UserStatus(row.author_status),
+            suspended_until=row.author_suspended_until,
+            approved_count=row.author_approved,
+            rejected_count=row.author_rejected,
+            reported_count=row.author_reported,
+        ),
         parent=parent,
-        scores=comment.scores,
-        risk=comment.risk,
-        model=comment.model,
-        decision_reason=comment.decision_reason,
-        rule=rule,
+        scores=row.scores,
+        risk=row.risk,
+        model=row.model,
+        decision_reason=row.decision_reason,
+        rule=row.rule,
         reports=reports or ReportSummary(count=0, reasons={}, notes=[]),
-    )
-
-
-def author_summary(user: User) -> AuthorSummary:
-    return AuthorSummary.model_validate(
-        {
-            "id": user.id,
-            "name": user.name,
-            "status": user.status,
-            "suspended_until": user.suspended_until,
-            "approved_count": user.approved_count,
-            "rejected_count": user.rejected_count,
-            "reported_count": user.reported_count,
-        }
     )
 
 
@@ -271,44 +324,3 @@ async def _reports(session: AsyncSession, ids: Sequence[int]) -> dict[int, Repor
         cid: ReportSummary(count=sum(r.values()), reasons=r, notes=notes.get(cid, []))
         for cid, r in reasons.items()
     }
-
-
-async def _parents(session: AsyncSession, ids: set[int]) -> dict[int, ParentExcerpt]:
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Comment.id, Comment.author_id, Comment.status, Comment.body).where(
-            Comment.id.in_(ids)
-        )
-    )
-    return {
-        cid: ParentExcerpt(
-            id=cid, author_id=author, status=CommentStatus(status), excerpt=excerpt(body)
-        )
-        for cid, author, status, body in rows.tuples()
-    }
-
-
-async def _rules(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
-    """The rule recorded with each comment's latest decision, where one was."""
-    if not ids:
-        return {}
-    latest = (
-        select(func.max(ModerationAction.id))
-        .where(
-            ModerationAction.comment_id.in_(ids),
-            ModerationAction.action.not_in(_NOT_DECISIONS),
-        )
-        .group_by(ModerationAction.comment_id)
-    )
-    rows = await session.execute(
-        select(ModerationAction.comment_id, ModerationAction.details).where(
-            ModerationAction.id.in_(latest)
-        )
-    )
-    rules: dict[int, str] = {}
-    for comment_id, details in rows.tuples():
-        rule = (details or {}).get("rule")
-        if comment_id is not None and isinstance(rule, str):
-            rules[comment_id] = rule
-    return rules
