@@ -260,3 +260,34 @@ async def test_overlapping_bulk_decisions_neither_deadlock_nor_drift(client, tok
             )
             assert user.approved_count == counts.get("approved", 0)
             assert user.rejected_count == counts.get("rejected", 0)
+
+
+async def test_deadlock_victims_are_retried():
+    from sqlalchemy.exc import DBAPIError
+
+    from server.moderation.locking import retry_deadlocks
+
+    class Orig(Exception):
+        def __init__(self, sqlstate):
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    calls = []
+
+    async def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise DBAPIError("UPDATE", {}, Orig("40P01"))
+        return "done"
+
+    assert await retry_deadlocks(flaky) == "done" and len(calls) == 3
+
+    async def broken():
+        raise DBAPIError("UPDATE", {}, Orig("23505"))
+
+    try:
+        await retry_deadlocks(broken)
+    except DBAPIError:
+        pass
+    else:
+        raise AssertionError("a unique violation must not be retried")
