@@ -29,6 +29,7 @@ from redis.asyncio.client import PubSub
 from server.live.base import Event, EventSink, EventType, Recovery, ResyncSink, check_recovery
 
 log = logging.getLogger(__name__)
+_CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 # The seed: microseconds since the epoch, formatted as an integer (Lua numbers are doubles,
 # exact up to 2**53, and 1.8e15 is well below that).
@@ -141,9 +142,29 @@ class RedisChannelBroker:
     async def start(self, sink: EventSink, resync: ResyncSink) -> None:
         self._sink, self._resync = sink, resync
         self._pubsub = self._redis.pubsub()
-        await self._subscribe(self._prefix + _CONTROL_TOPIC)
+        control = self._prefix + _CONTROL_TOPIC
+        try:
+            await self._subscribe(control)
+        except _CONNECTION_ERRORS:
+            # Comments must still be taken while Redis is down: connect in the background.
+            log.warning("Redis is not answering; live updates start when it does", exc_info=True)
+            self._reader = asyncio.create_task(
+                self._connect_then_read(control), name="live-redis-pubsub"
+            )
+            return
         self._reader = asyncio.create_task(self._read_forever(), name="live-redis-pubsub")
-        await self._wait_confirmed(self._prefix + _CONTROL_TOPIC)
+        await self._wait_confirmed(control)
+
+    async def _connect_then_read(self, control: str) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self._subscribe(control)
+            except _CONNECTION_ERRORS:
+                continue
+            log.info("live pub/sub connected")
+            break
+        await self._read_forever()
 
     async def _subscribe(self, topic: str) -> None:
         if self._pubsub is None:
@@ -178,7 +199,7 @@ class RedisChannelBroker:
         while True:
             try:
                 message = await pubsub.get_message(timeout=None)
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError):
+            except _CONNECTION_ERRORS:
                 log.warning("live pub/sub connection lost; reconnecting", exc_info=True)
                 await asyncio.sleep(0.5)
                 continue
