@@ -1,11 +1,12 @@
 """Moderators' decisions: approve, reject, feature and unfeature, one comment or hundreds.
 
-A bulk decision is one transaction that locks every named comment (in id order, so two
-moderators' overlapping lists cannot deadlock) and then decides each on its own merits: an
-unknown, deleted or moved-on comment gets a failed result and the others still apply. Since
-the rows are locked, a second moderator deciding the same comment waits for the first and then
-sees the first's outcome (``changed: false`` with the last action, or a ``conflict`` when it
-asked for the comment's old queue). Every status change goes through ``transition``.
+A bulk decision is one transaction that locks every named comment and the counter rows it will
+touch (``locking.lock_for_decisions``: one global order, so overlapping decisions cannot
+deadlock) and then decides each comment on its own merits: an unknown, deleted or moved-on
+comment gets a failed result and the others still apply. Since the rows are locked, a second
+moderator deciding the same comment waits for the first and then sees the first's outcome
+(``changed: false`` with the last action, or a ``conflict`` when it asked for the comment's old
+queue). Every status change goes through ``transition_many`` (``transition`` for a batch).
 """
 
 from __future__ import annotations
