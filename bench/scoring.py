@@ -261,7 +261,7 @@ def build_paths(args: argparse.Namespace, checkpoint: Path, config_dir: Path,
         scorer_path("worker default (sorted micro-batches, fp32)", default, comments, args.batch),
     ]
     prepare: dict[str, float] = {}
-    modes = ["onnx-fp32", "onnx-int8"] + (["bf16"] if cpu_has_native_bf16() else [])
+    modes = ["onnx-fp32", "onnx-int8", "torch-int8"] + (["bf16"] if cpu_has_native_bf16() else [])
     for mode in modes:
         started = time.perf_counter()
         fast = DetoxifyScorer.fast(loaded, name=mode, mode=mode)

@@ -10,8 +10,10 @@ truncation, length-sorted batching and per-text isolation stay the same):
   weights quantised to int8 (dynamic quantisation). Chosen on other CPUs. On trained weights
   int8 can move scores by tenths; see docs/scoring.md for what was measured.
 
-``onnx-fp32`` (export only, no quantisation) is available for comparison and stays within
-1e-4 of torch. Export and quantisation happen at load time, in a temporary directory.
+``onnx-fp32`` (export and fusions, no quantisation) stays within 1e-4 of torch;
+``torch-int8`` (``torch.ao.quantization.quantize_dynamic`` of the linear layers, deprecated by
+torch in favour of torchao) is there for comparison. Export and quantisation happen at load
+time, in a temporary directory.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FAST_MODES = ("auto", "bf16", "onnx-int8", "onnx-fp32")
+FAST_MODES = ("auto", "bf16", "onnx-int8", "onnx-fp32", "torch-int8")
 
 
 def choose_mode(device: str) -> str:
@@ -56,6 +58,8 @@ def fast_engine(loaded: LoadedModel, device: str, mode: str = "auto") -> tuple[E
     chosen = choose_mode(device) if mode == "auto" else mode
     if chosen == "bf16":
         return bf16_engine(loaded.model, device), chosen
+    if chosen == "torch-int8":
+        return torch_int8_engine(loaded.model), chosen
     if not device.startswith("cpu"):
         raise ValueError(f"{chosen} runs on ONNX Runtime's CPU provider, not on {device}")
     return onnx_engine(loaded, quantize=chosen == "onnx-int8"), chosen
@@ -75,6 +79,21 @@ def bf16_engine(model: Any, device: str) -> Engine:
         return logits.float().cpu()
 
     return run
+
+
+def torch_int8_engine(model: Any) -> Engine:
+    """Linear layers quantised to int8 (dynamic), on a copy: the fp32 model is left as it was."""
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    from workers.detoxify_scorer import torch_engine
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's deprecation notice for torch.ao.quantization
+        quantized = quantize_dynamic(  # type: ignore[no-untyped-call]
+            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=False
+        )
+    return torch_engine(quantized, "cpu")
 
 
 def onnx_engine(loaded: LoadedModel, *, quantize: bool) -> Engine:

@@ -162,14 +162,16 @@ def test_fast_onnx_modes(tiny_detoxify: TinyDetoxify) -> None:
     exact = scores_of(tiny_detoxify.scorer.score(COMMENTS))
     fp32 = DetoxifyScorer.fast(loaded, name="tiny", mode="onnx-fp32")
     int8 = DetoxifyScorer.fast(loaded, name="tiny", mode="onnx-int8")
+    torch_int8 = DetoxifyScorer.fast(loaded, name="tiny", mode="torch-int8")
     # Exporting must leave the shared model as it was: no dropout, same attention kernel.
     assert not loaded.model.training
     assert loaded.model.config._attn_implementation == attention
     assert int8.name == "tiny [fast:onnx-int8]"
-    for a, b, c in zip(exact, scores_of(fp32.score(COMMENTS)), scores_of(int8.score(COMMENTS)),
-                       strict=True):
+    for a, b, c, d in zip(exact, scores_of(fp32.score(COMMENTS)), scores_of(int8.score(COMMENTS)),
+                          scores_of(torch_int8.score(COMMENTS)), strict=True):
         assert_close(a, b, 1e-4)
         assert_close(a, c, 0.1)  # random weights: real divergence is in docs/scoring.md
+        assert_close(a, d, 0.1)
 
 
 def test_fallback_scorer() -> None:
