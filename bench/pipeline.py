@@ -137,6 +137,7 @@ class Stack:
         self.db = f"baraza_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
         self.prefix = f"bench:{uuid.uuid4().hex[:8]}:"
         self.port = free_port()
+        self.metrics_port = free_port()
         self.batch_size = batch_size
         self.wait_ms = wait_ms
         self.procs: dict[str, asyncio.subprocess.Process] = {}
@@ -149,7 +150,8 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BARAZA_")}
         if not self.embedded:
             env.update({"BARAZA_REDIS_URL": REDIS, "BARAZA_REDIS_PREFIX": self.prefix,
-                        "BARAZA_EMBEDDED_WORKER": "false"})
+                        "BARAZA_EMBEDDED_WORKER": "false",
+                        "BARAZA_WORKER_METRICS_PORT": str(self.metrics_port)})
         env.update({
             "BARAZA_DATABASE_URL": self.url, "BARAZA_JWT_SECRET": SECRET,
             "BARAZA_RATE_LIMIT_ENABLED": "false", "BARAZA_SCORER": "detoxify",
@@ -196,6 +198,14 @@ class Stack:
             await client.delete(*keys)
         await client.aclose()
         return codes
+
+    async def worker_metrics(self, http: aiohttp.ClientSession) -> dict[str, float]:
+        """Sums and counts of the worker's histograms (where a batch's time goes)."""
+        port = self.port if self.embedded else self.metrics_port
+        async with http.get(f"http://127.0.0.1:{port}/metrics") as r:
+            text = await r.text()
+        pattern = r"^(baraza_worker_\w+_(?:sum|count)) ([0-9.e+]+)$"
+        return {name: float(value) for name, value in re.findall(pattern, text, re.M)}
 
     def worker_memory_mb(self) -> tuple[float, float]:
         """(resident now, peak resident) of the worker process, in MB."""
@@ -355,9 +365,11 @@ async def main(args: argparse.Namespace) -> None:
                 if not stack.embedded:
                     phases.append(await run_backlog(stack, http, make_comments(args.backlog, rng)))
                 rss, peak = stack.worker_memory_mb()
+                histograms = await stack.worker_metrics(http)
         finally:
             codes = await stack.stop()
     report(args, model, phases, rss, peak, codes)
+    report_batches(histograms)
 
 
 def report(
@@ -381,6 +393,18 @@ def report(
     who = "server (scoring in-process)" if args.shape == "embedded" else "worker"
     print(f"{who} resident memory: {rss:.0f} MB (peak {peak:.0f} MB)")
     print(f"exit codes after SIGTERM: {codes}")
+
+
+def report_batches(h: dict[str, float]) -> None:
+    batches = h.get("baraza_worker_batch_size_count", 0.0)
+    if not batches:
+        return
+    jobs = h["baraza_worker_batch_size_sum"]
+    scoring = h["baraza_worker_scoring_seconds_sum"]
+    total = h["baraza_worker_batch_seconds_sum"]
+    print(f"worker, all phases: {batches:.0f} batches of {jobs / batches:.1f} jobs on average; "
+          f"per comment {scoring / jobs * 1000:.1f} ms scoring (words + model), "
+          f"{(total - scoring) / jobs * 1000:.1f} ms the rest (read, load, store, publish, ack)")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
