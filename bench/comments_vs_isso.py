@@ -158,6 +158,16 @@ def _pids_named(*names: str) -> list[int]:
     return pids
 
 
+def store_pids() -> list[int]:
+    """Postgres backends serving the benchmark database, and Redis (shared, but lightly used)."""
+    pids = _pids_named("redis-server")
+    for pid in _pids_named("postgres"):
+        with contextlib.suppress(OSError):
+            if f" {DB_NAME} ".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(pid)
+    return pids
+
+
 def children(pid: int) -> list[int]:
     try:
         raw = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -187,14 +197,12 @@ class CpuMeter:
     def __init__(self, server_pids: Callable[[], list[int]], uses_stores: bool) -> None:
         self._server_pids = server_pids
         self._uses_stores = uses_stores
-        self._start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+        self._start: tuple[float, dict[int, float], float, float] = (0.0, {}, 0.0, 0.0)
 
-    def _sample(self) -> tuple[float, float, float, float]:
+    def _sample(self) -> tuple[float, dict[int, float], float, float]:
         server = cpu_seconds(self._server_pids())
-        # Every Postgres process and Redis (others' queries included, so an upper bound);
-        # the postmaster's reaped children count backends that exited meanwhile.
-        stores = _pids_named("postgres", "redis-server") if self._uses_stores else []
-        return (server, cpu_seconds(stores, reaped_children=True), machine_busy_seconds(),
+        stores = store_pids() if self._uses_stores else []
+        return (server, {pid: cpu_seconds([pid]) for pid in stores}, machine_busy_seconds(),
                 time.perf_counter())
 
     def start(self) -> None:
@@ -202,9 +210,12 @@ class CpuMeter:
 
     def stop(self, client_cpu: float) -> CpuUse:
         end = self._sample()
-        s_server, s_store, s_busy, s_wall = self._start
+        s_server, s_stores, s_busy, s_wall = self._start
         wall = end[3] - s_wall
-        server, store, busy = end[0] - s_server, end[1] - s_store, end[2] - s_busy
+        server, busy = end[0] - s_server, end[2] - s_busy
+        # Per process: a pooled backend that closed meanwhile takes its CPU along (so this is
+        # a lower bound), one that opened meanwhile counts from zero.
+        store = sum(cpu - s_stores.get(pid, 0.0) for pid, cpu in end[1].items())
         other = max(0.0, busy - server - store - client_cpu)
         return CpuUse(server / wall, store / wall, client_cpu / wall, other / wall)
 
@@ -582,21 +593,32 @@ def _fmt(cell: Cell | None) -> tuple[str, str, str]:
     return (f"{r.rps:,.0f}", f"{r.percentile(0.5) * 1000:.1f}", f"{r.percentile(0.99) * 1000:.1f}")
 
 
+def cpu_per_request(cell: Cell) -> float:
+    """Server + database + client CPU per request, in seconds."""
+    c = cell.cpu
+    return (c.server + c.store + c.client) / cell.result.rps if cell.result.rps else math.nan
+
+
 def table(cells: Sequence[Cell]) -> str:
-    """A Markdown table, Baraza beside Isso, with the ratio of requests/s."""
+    """A Markdown table, Baraza beside Isso, with the ratio of requests/s.
+
+    The last column divides CPU per request instead (Isso's over Baraza's, client included):
+    the ratio the two would reach with the machine to themselves, independent of other load.
+    """
     by = {(c.system, c.op, c.concurrency): c for c in cells}
     lines = [
         "| operation | conc. | Baraza req/s | p50 ms | p99 ms | Isso req/s | p50 ms | p99 ms "
-        "| Baraza/Isso |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Baraza/Isso req/s | by CPU per request |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     concurrencies = sorted({c.concurrency for c in cells})
     for op, label in (("POST", "POST a comment"), ("GET", "GET first page (5,000-comment thread)")):
         for n in concurrencies:
             b, i = by.get(("Baraza", op, n)), by.get(("Isso", op, n))
             ratio = f"{b.result.rps / i.result.rps:.1f}×" if b and i and i.result.rps else "-"
+            cpu = f"{cpu_per_request(i) / cpu_per_request(b):.1f}×" if b and i else "-"
             lines.append(f"| {label} | {n} | {' | '.join(_fmt(b))} | {' | '.join(_fmt(i))} "
-                         f"| {ratio} |")
+                         f"| {ratio} | {cpu} |")
     return "\n".join(lines)
 
 
@@ -607,7 +629,7 @@ def cpu_table(cells: Sequence[Cell]) -> str:
              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
     for c in cells:
         per = 1000 / c.result.rps if c.result.rps else math.nan
-        store = f"{c.cpu.store * per:.2f}" if c.system == "Baraza" else "(in server)"
+        store = f"{c.cpu.store * per:.2f}" if c.system == "Baraza" else "(in-process SQLite)"
         lines.append(f"| {c.system} | {c.op} | {c.concurrency} | {c.cpu.server * per:.2f} | "
                      f"{store} | {c.cpu.client * per:.2f} | {c.cpu.other:.2f} |")
     return "\n".join(lines)
