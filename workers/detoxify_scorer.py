@@ -10,8 +10,9 @@ Face files are to be downloaded, and ``detoxify.detoxify.get_model_and_tokenizer
 
 Scoring: each text is tokenised alone (truncated at the model's position limit even when the
 tokenizer config has no ``model_max_length``), texts are sorted by token count and cut into
-batches under a token budget (so padding is small), run under ``torch.inference_mode()``, and
-put back in input order. A batch that fails is retried text by text (:func:`score_isolated`).
+batches under a token budget where padding costs least (:func:`plan_batches`), run under
+``torch.inference_mode()``, and put back in input order. A batch that fails is retried text
+by text (:func:`score_isolated`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ CLASS_RENAMES = {
 # on bert-base, 2 cores: 1,024 tokens beat 2,048 and 4,096).
 BATCH_TOKENS = 1024
 MAX_BATCH = 64
+# What one more forward pass costs, in padded tokens: splitting a batch saves padding but
+# makes the matrix products smaller (below ~200 rows they run well under the machine's rate).
+PER_BATCH_TOKENS = 64
 # Models whose position ids start after the padding index (RoBERTa family).
 _OFFSET_POSITIONS = {"roberta", "xlm-roberta", "camembert"}
 
@@ -277,17 +281,12 @@ class DetoxifyScorer:
     def _batches(
         self, encoded: list[tuple[int, Encoding]]
     ) -> Iterator[list[tuple[int, Encoding]]]:
-        """Consecutive runs of the length-sorted texts, each within the token budget."""
-        batch: list[tuple[int, Encoding]] = []
-        for item in encoded:
-            width = len(item[1]["input_ids"])  # sorted, so the longest of its batch so far
-            full = len(batch) >= self._max_batch or (len(batch) + 1) * width > self._batch_tokens
-            if batch and full:
-                yield batch
-                batch = []
-            batch.append(item)
-        if batch:
-            yield batch
+        """Consecutive runs of the length-sorted texts: see :func:`plan_batches`."""
+        widths = [len(enc["input_ids"]) for _, enc in encoded]
+        start = 0
+        for end in plan_batches(widths, self._batch_tokens, self._max_batch):
+            yield encoded[start:end]
+            start = end
 
     def _score_encoded(self, encodings: list[Encoding]) -> list[Scores]:
         import torch
@@ -296,6 +295,34 @@ class DetoxifyScorer:
         logits = self.engine(dict(padded))
         probabilities = torch.sigmoid(logits[:, : len(self.labels)]).tolist()
         return [dict(zip(self.labels, row, strict=True)) for row in probabilities]
+
+
+def plan_batches(
+    widths: Sequence[int], budget: int = BATCH_TOKENS, max_batch: int = MAX_BATCH,
+    per_batch: int = PER_BATCH_TOKENS,
+) -> list[int]:
+    """Where to cut ascending ``widths`` into batches: the end index of each batch.
+
+    Minimises padded tokens plus ``per_batch`` for every forward pass (small matrix products
+    run below the machine's rate), with at most ``budget`` padded tokens and ``max_batch``
+    texts per batch. Dynamic programming over the cut points: O(len(widths) * max_batch).
+    """
+    cost = [0.0] + [float("inf")] * len(widths)
+    previous = [0] * (len(widths) + 1)
+    for end in range(1, len(widths) + 1):
+        width = widths[end - 1]  # ascending: the widest text of any batch ending here
+        for start in range(end - 1, max(end - max_batch, 0) - 1, -1):
+            size = end - start
+            if size > 1 and size * width > budget:
+                break
+            candidate = cost[start] + size * width + per_batch
+            if candidate < cost[end]:
+                cost[end], previous[end] = candidate, start
+    cuts, end = [], len(widths)
+    while end > 0:
+        cuts.append(end)
+        end = previous[end]
+    return cuts[::-1]
 
 
 def _fast_mode(settings: Settings) -> str:

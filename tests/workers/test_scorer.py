@@ -15,7 +15,12 @@ import pytest
 from tiny_model import ORIGINAL_LABELS, TinyDetoxify, block_network
 
 from server.settings import Settings
-from workers.detoxify_scorer import DetoxifyScorer, load_detoxify_model, token_limit
+from workers.detoxify_scorer import (
+    DetoxifyScorer,
+    load_detoxify_model,
+    plan_batches,
+    token_limit,
+)
 from workers.fallback_scorer import FallbackScorer
 from workers.scorer import ScoreError, Scorer, ScoreResult, Scores, load_scorer
 
@@ -212,3 +217,13 @@ def test_load_scorer_detoxify_does_not_fall_back(
     with pytest.raises(Exception, match=r"missing\.ckpt"):
         load_scorer(settings(**overrides))
     assert isinstance(load_scorer(settings(scorer="fallback")), FallbackScorer)
+
+
+def test_plan_batches_cuts_sorted_lengths_where_padding_costs_least() -> None:
+    assert plan_batches([]) == []
+    assert plan_batches([600, 600, 700], budget=1024) == [1, 2, 3]  # over budget: one each
+    assert plan_batches([5] * 100, max_batch=64) == [64, 100]
+    # Two clusters of lengths: one forward pass each, not one padded to 200.
+    assert plan_batches([10] * 8 + [200] * 4, budget=4096, per_batch=64) == [8, 12]
+    # Equal lengths: one batch, since another forward pass saves no padding.
+    assert plan_batches([30] * 20, budget=4096) == [20]
