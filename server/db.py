@@ -88,7 +88,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,
+        # Optimistic disconnect handling: a connection lost to a database restart fails one
+        # request with a 503 and is replaced; a ping before every checkout cost ~0.4 ms CPU.
+        pool_recycle=1800,
     )
 
 

@@ -2,35 +2,34 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
-from server.dialect import insert_for
+from server.db import UTCDateTime
 from server.errors import Forbidden
 from server.users.models import User, UserStatus
+
+# Text, because dialect-specific INSERTs are not in SQLAlchemy's compiled cache and this runs on
+# every write; the ON CONFLICT … RETURNING spelling is the same on PostgreSQL and SQLite.
+_UPSERT_USER = (
+    text(
+        "INSERT INTO users (id, name, status, approved_count, rejected_count, reported_count,"
+        " created_at, last_seen_at) VALUES (:id, :name, 'active', 0, 0, 0, :now, :now)"
+        " ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at"
+        " RETURNING id, name, status, suspended_until, status_reason, approved_count,"
+        " rejected_count, reported_count, created_at, last_seen_at"
+    )
+    .bindparams(bindparam("now", type_=UTCDateTime()))
+    .columns(*User.__table__.columns)
+)
 
 
 async def ensure_user(session: AsyncSession, principal: Principal, now: dt.datetime) -> User:
     """Upsert the caller on sight (the host site owns names) and return the stored user."""
-    stmt = insert_for(session, User).values(
-        id=principal.sub,
-        name=principal.name,
-        status=UserStatus.active.value,
-        approved_count=0,
-        rejected_count=0,
-        reported_count=0,
-        created_at=now,
-        last_seen_at=now,
-    )
-    stmt = (
-        stmt.on_conflict_do_update(
-            index_elements=[User.id], set_={"name": stmt.excluded.name, "last_seen_at": now}
-        )
-        .returning(User)
-        .execution_options(populate_existing=True)
-    )
-    # One round trip: both backends return the stored row from the upsert.
-    user: User = (await session.execute(stmt)).scalar_one()
+    stmt = select(User).from_statement(_UPSERT_USER).execution_options(populate_existing=True)
+    result = await session.execute(stmt, {"id": principal.sub, "name": principal.name, "now": now})
+    user: User = result.scalar_one()
     return user
 
 
