@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Row
 
 from server.comments.models import Comment, CommentStatus, ReactionKind, ReportReason
 from server.errors import BadRequest
@@ -88,7 +89,7 @@ def _time(value: dt.datetime | None) -> str | None:
 
 
 def public_comment(
-    comment: Comment,
+    comment: Comment | Row[Any],
     author_name: str | None,
     *,
     viewer: str | None,

@@ -8,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select, true, tuple_, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
+from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report
 from server.comments.schemas import Cursor, Sort, public_comment
 from server.comments.text import normalise_body, render_html
@@ -29,7 +30,8 @@ from server.users.service import check_may_write, ensure_user
 
 log = logging.getLogger(__name__)
 
-AWAITING = (CommentStatus.pending.value, CommentStatus.held.value)
+NONE: frozenset[str] = frozenset()
+READ_REACTION_COUNT = 12  # position of reaction_count in reads' rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,56 +198,12 @@ async def _my_reactions(
     return {k: frozenset(v) for k, v in mine.items()}
 
 
-def _thread_order(sort: Sort, cursor: Cursor | None) -> tuple[list[Any], list[Any]]:
-    if sort is Sort.oldest:
-        return [Comment.id.asc()], ([Comment.id > cursor.id] if cursor else [])
-    if sort is Sort.newest:
-        return [Comment.id.desc()], ([Comment.id < cursor.id] if cursor else [])
-    order = [Comment.reaction_count.desc(), Comment.id.desc()]
-    if cursor is None:
-        return order, []
-    after = tuple_(Comment.reaction_count, Comment.id) < tuple_(
-        literal(cursor.rc), literal(cursor.id)
-    )
-    return order, [after]
-
-
-async def _first_replies(
-    session: AsyncSession, parent_ids: Sequence[int], per_parent: int
-) -> dict[int, list[tuple[Comment, str]]]:
-    if not parent_ids or per_parent == 0:
-        return {}
-    ranked = (
-        select(
-            Comment.id.label("cid"),
-            func.row_number()
-            .over(partition_by=Comment.parent_id, order_by=Comment.id)
-            .label("rank"),
-        )
-        # "visible = true", not "IS TRUE": only the former matches the partial index's
-        # predicate, and without the index this is a scan of the whole comments table.
-        .where(Comment.parent_id.in_(parent_ids), Comment.visible == true())
-        .subquery()
-    )
-    rows = await session.execute(
-        select(Comment, User.name)
-        .join(ranked, ranked.c.cid == Comment.id)
-        .join(User, User.id == Comment.author_id)
-        .where(ranked.c.rank <= per_parent)
-        .order_by(Comment.parent_id, Comment.id)
-    )
-    replies: dict[int, list[tuple[Comment, str]]] = {}
-    for comment, name in rows.tuples():
-        replies.setdefault(comment.parent_id or 0, []).append((comment, name))
-    return replies
-
-
-def _next_cursor(sort: Sort, page: Sequence[Comment], limit: int, more: bool) -> str | None:
+def _next_cursor(sort: Sort, page: Sequence[tuple[Any, ...]], limit: int, more: bool) -> str | None:
     if not more or not page:
         return None
     last = page[min(limit, len(page)) - 1]
-    rc = last.reaction_count if sort is Sort.top else None
-    return Cursor(s=sort.value, id=last.id, rc=rc).encode()
+    rc = last[READ_REACTION_COUNT] if sort is Sort.top else None
+    return Cursor(s=sort.value, id=last[0], rc=rc).encode()
 
 
 async def list_thread(
@@ -264,40 +222,22 @@ async def list_thread(
     """
     size = limit or settings.page_size
     position = Cursor.decode(cursor, sort.value) if cursor else None
-    order, after = _thread_order(sort, position)
+    after = reads.Position(position.id, position.rc) if position else None
     async with sessionmaker() as session:
-        rows = (
-            (
-                await session.execute(
-                    select(Comment, User.name)
-                    .join(User, User.id == Comment.author_id)
-                    .where(
-                        Comment.article_id == article_id,
-                        Comment.parent_id.is_(None),
-                        Comment.visible == true(),  # matches ix_comments_thread's predicate
-                        *after,
-                    )
-                    .order_by(*order)
-                    .limit(size + 1)
-                )
-            )
-            .tuples()
-            .all()
-        )
+        rows = await reads.top_level_page(session, article_id, reads.Order(sort), after, size + 1)
         page = rows[:size]
-        replies = await _first_replies(session, [c.id for c, _ in page], settings.first_replies)
-        awaiting = await _awaiting(session, article_id, viewer) if position is None else []
-        ids = [c.id for c, _ in page] + [r.id for rs in replies.values() for r, _ in rs]
+        parents = [row[0] for row in page]
+        replies = await reads.first_replies(session, parents, settings.first_replies)
+        awaiting = [] if position else await reads.awaiting_review(session, article_id, viewer)
+        ids = parents + [r[0] for rs in replies.values() for r in rs]
         mine = await _my_reactions(session, viewer, ids)
         count = await _article_count(session, article_id)
     items = []
-    for comment, name in page:
-        item = public_comment(
-            comment, name, viewer=viewer, my_reactions=mine.get(comment.id, frozenset())
-        )
+    for row in page:
+        item = reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE))
         item["replies"] = [
-            public_comment(r, n, viewer=viewer, my_reactions=mine.get(r.id, frozenset()))
-            for r, n in replies.get(comment.id, [])
+            reads.render(r, viewer=viewer, my_reactions=mine.get(r[0], NONE))
+            for r in replies.get(row[0], [])
         ]
         items.append(item)
     return {
@@ -305,8 +245,8 @@ async def list_thread(
         "sort": sort.value,
         "comment_count": count,
         "items": items,
-        "awaiting_review": [public_comment(c, n, viewer=viewer) for c, n in awaiting],
-        "next_cursor": _next_cursor(sort, [c for c, _ in rows], size, len(rows) > size),
+        "awaiting_review": [reads.render(r, viewer=viewer) for r in awaiting],
+        "next_cursor": _next_cursor(sort, rows, size, len(rows) > size),
     }
 
 
@@ -315,25 +255,6 @@ async def _article_count(session: AsyncSession, article_id: str) -> int:
 
     count = await session.scalar(select(Article.comment_count).where(Article.id == article_id))
     return int(count or 0)
-
-
-async def _awaiting(
-    session: AsyncSession, article_id: str, viewer: str | None
-) -> list[tuple[Comment, str]]:
-    if viewer is None:
-        return []
-    rows = await session.execute(
-        select(Comment, User.name)
-        .join(User, User.id == Comment.author_id)
-        .where(
-            Comment.author_id == viewer,
-            Comment.article_id == article_id,
-            Comment.status.in_(AWAITING),
-        )
-        .order_by(Comment.id.desc())
-        .limit(50)
-    )
-    return list(rows.tuples())
 
 
 async def list_replies(
@@ -352,35 +273,18 @@ async def list_replies(
         parent = await session.get(Comment, comment_id)
         if parent is None or not parent.visible:
             raise NotFound("comment not found", code="comment_not_found")
-        rows = (
-            (
-                await session.execute(
-                    select(Comment, User.name)
-                    .join(User, User.id == Comment.author_id)
-                    .where(
-                        Comment.parent_id == comment_id,
-                        Comment.visible.is_(True),
-                        *([Comment.id > position.id] if position else []),
-                    )
-                    .order_by(Comment.id)
-                    .limit(size + 1)
-                )
-            )
-            .tuples()
-            .all()
+        rows = await reads.replies_page(
+            session, comment_id, position.id if position else None, size + 1
         )
         page = rows[:size]
-        mine = await _my_reactions(session, viewer, [c.id for c, _ in page])
-    next_cursor = (
-        Cursor(s="replies", id=page[-1][0].id).encode() if len(rows) > size and page else None
-    )
+        mine = await _my_reactions(session, viewer, [row[0] for row in page])
+    more = len(rows) > size and page
     return {
         "parent_id": comment_id,
         "items": [
-            public_comment(c, n, viewer=viewer, my_reactions=mine.get(c.id, frozenset()))
-            for c, n in page
+            reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE)) for row in page
         ],
-        "next_cursor": next_cursor,
+        "next_cursor": Cursor(s="replies", id=page[-1][0]).encode() if more else None,
     }
 
 

@@ -1,0 +1,202 @@
+"""The thread reads behind the hottest routes: cached SQL text, plain rows, no ORM objects.
+
+Building a SQLAlchemy statement, computing its cache key and loading ORM objects for the ~80
+comments of a thread page cost several times more CPU than the queries themselves, so these
+statements are written once per shape and their rows rendered positionally.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import TextualSelect, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.comments.models import Comment, CommentStatus
+from server.users.models import User
+
+AWAITING = (CommentStatus.pending.value, CommentStatus.held.value)
+DELETED = CommentStatus.deleted.value
+
+# The columns every public comment is rendered from, in this order (see ``render``).
+_SELECT = (
+    "SELECT c.id, c.article_id, c.parent_id, c.depth, c.author_id, c.body, c.html, c.status,"
+    " c.featured, c.created_at, c.edited_at, c.reactions, c.reaction_count, c.reply_count,"
+    " u.name FROM comments c JOIN users u ON u.id = c.author_id"
+)
+_COLUMNS = (
+    Comment.id,
+    Comment.article_id,
+    Comment.parent_id,
+    Comment.depth,
+    Comment.author_id,
+    Comment.body,
+    Comment.html,
+    Comment.status,
+    Comment.featured,
+    Comment.created_at,
+    Comment.edited_at,
+    Comment.reactions,
+    Comment.reaction_count,
+    Comment.reply_count,
+    User.name,
+)
+
+
+class Order(enum.StrEnum):
+    newest = "newest"
+    oldest = "oldest"
+    top = "top"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A keyset position: the last row's id, and its reaction count for ``top``."""
+
+    id: int
+    reaction_count: int | None = None
+
+
+def _typed(sql: str) -> TextualSelect:
+    """SQL text whose result columns carry the model's types (UTC datetimes, JSON)."""
+    return text(sql).columns(*_COLUMNS)
+
+
+_ORDER_SQL = {
+    Order.newest: ("c.id < :after_id", "c.id DESC"),
+    Order.oldest: ("c.id > :after_id", "c.id ASC"),
+    Order.top: (
+        "(c.reaction_count < :after_rc OR (c.reaction_count = :after_rc AND c.id < :after_id))",
+        "c.reaction_count DESC, c.id DESC",
+    ),
+}
+
+
+@functools.cache
+def _top_level_sql(order: Order, after: bool) -> TextualSelect:
+    keyset, order_by = _ORDER_SQL[order]
+    # "visible = true" (not IS TRUE) matches the partial indexes' predicate.
+    where = "c.article_id = :article_id AND c.parent_id IS NULL AND c.visible = true"
+    if after:
+        where += f" AND {keyset}"
+    return _typed(f"{_SELECT} WHERE {where} ORDER BY {order_by} LIMIT :limit")
+
+
+async def top_level_page(
+    session: AsyncSession, article_id: str, order: Order, after: Position | None, limit: int
+) -> list[tuple[Any, ...]]:
+    """Published top-level comments of an article past a keyset position."""
+    params: dict[str, Any] = {"article_id": article_id, "limit": limit}
+    if after is not None:
+        params["after_id"] = after.id
+        if order is Order.top:
+            params["after_rc"] = after.reaction_count or 0
+    result = await session.execute(_top_level_sql(order, after is not None), params)
+    return [tuple(row) for row in result]
+
+
+_FIRST_REPLIES = _typed(
+    f"{_SELECT} JOIN (SELECT id AS cid, row_number() OVER"
+    " (PARTITION BY parent_id ORDER BY id) AS rank FROM comments"
+    " WHERE parent_id IN :parent_ids AND visible = true) r ON r.cid = c.id"
+    " WHERE r.rank <= :per_parent ORDER BY c.parent_id, c.id"
+).bindparams(bindparam("parent_ids", expanding=True))
+
+
+async def first_replies(
+    session: AsyncSession, parent_ids: Sequence[int], per_parent: int
+) -> dict[int, list[tuple[Any, ...]]]:
+    """The first ``per_parent`` published replies of each parent, oldest first."""
+    if not parent_ids or per_parent == 0:
+        return {}
+    result = await session.execute(
+        _FIRST_REPLIES, {"parent_ids": list(parent_ids), "per_parent": per_parent}
+    )
+    replies: dict[int, list[tuple[Any, ...]]] = {}
+    for row in result:
+        replies.setdefault(row[2], []).append(tuple(row))
+    return replies
+
+
+_REPLIES = _typed(
+    f"{_SELECT} WHERE c.parent_id = :parent_id AND c.visible = true AND c.id > :after_id"
+    " ORDER BY c.id LIMIT :limit"
+)
+
+
+async def replies_page(
+    session: AsyncSession, parent_id: int, after_id: int | None, limit: int
+) -> list[tuple[Any, ...]]:
+    result = await session.execute(
+        _REPLIES, {"parent_id": parent_id, "after_id": after_id or 0, "limit": limit}
+    )
+    return [tuple(row) for row in result]
+
+
+_AWAITING = _typed(
+    f"{_SELECT} WHERE c.author_id = :viewer AND c.article_id = :article_id"
+    " AND c.status IN ('pending', 'held') ORDER BY c.id DESC LIMIT 50"
+)
+
+
+async def awaiting_review(
+    session: AsyncSession, article_id: str, viewer: str | None
+) -> list[tuple[Any, ...]]:
+    """The viewer's own comments on the article that moderation has not published yet."""
+    if viewer is None:
+        return []
+    result = await session.execute(_AWAITING, {"viewer": viewer, "article_id": article_id})
+    return [tuple(row) for row in result]
+
+
+def _time(value: dt.datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def render(
+    row: tuple[Any, ...], *, viewer: str | None, my_reactions: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A row of ``_SELECT`` as readers see it (the same shape as ``public_comment``)."""
+    (
+        cid,
+        article_id,
+        parent_id,
+        depth,
+        author_id,
+        body,
+        html,
+        status,
+        featured,
+        created_at,
+        edited_at,
+        reactions,
+        reaction_count,
+        reply_count,
+        author_name,
+    ) = row
+    deleted = status == DELETED
+    mine = viewer is not None and viewer == author_id
+    return {
+        "id": cid,
+        "article_id": article_id,
+        "parent_id": parent_id,
+        "depth": depth,
+        "author": None if deleted else {"id": author_id, "name": author_name},
+        "body": "" if deleted else body,
+        "html": "" if deleted else html,
+        "status": status,
+        "featured": featured,
+        "created_at": _time(created_at),
+        "edited_at": _time(edited_at),
+        "reactions": {k: v for k, v in (reactions or {}).items() if v},
+        "reaction_count": reaction_count,
+        "reply_count": reply_count,
+        "mine": mine,
+        "awaiting_review": mine and status in AWAITING,
+        "my_reactions": sorted(my_reactions),
+    }
