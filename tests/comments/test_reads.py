@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus
 from server.comments.schemas import public_comment
@@ -35,7 +37,7 @@ async def test_reads_on_sqlite(tmp_path):
     from server.settings import Settings
 
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/r.db")
-    upgrade(settings.database_url)
+    await asyncio.to_thread(upgrade, settings.database_url)
     engine = create_engine(settings)
     sessionmaker = create_sessionmaker(engine)
     try:
