@@ -77,9 +77,9 @@ def create_app(settings: Settings) -> web.Application:
     app[READINESS_CHECKS] = {}
     app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx])
     app.add_routes(health.routes)
-    app.add_routes(comment_views.routes)
+    app.add_routes(comment_views.setup(app))
     app.add_routes(article_views.routes)
+    live_views.setup(app)
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
-    live_views.setup(app)
     return app

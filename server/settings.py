@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_page_size: PositiveInt = 100
     first_replies: Annotated[int, Field(ge=0, le=50)] = 3
     idempotency_key_max: PositiveInt = 200
+    # Anonymous thread pages are served from a per-process cache this long (0 turns it off);
+    # writes through the process drop an article's pages at once, others show within it.
+    thread_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
     # Reports that send a published comment back to a human (the policy's default too).
     report_hold_count: Annotated[int, Field(ge=0)] = 3
 

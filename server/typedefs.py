@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from server.jobs.base import JobQueue
     from server.live.base import ChannelBroker
     from server.live.hub import Hub
-    from server.liveblog.caching import PageCache
+    from server.pagecache import PageCache
     from server.ratelimit import RateLimiter
     from server.settings import Settings
 
@@ -29,6 +29,7 @@ CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")
 HUB: web.AppKey[Hub] = web.AppKey("live_hub")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 LIVEBLOG_PAGES: web.AppKey[PageCache] = web.AppKey("liveblog_pages")
+THREAD_PAGES: web.AppKey[PageCache] = web.AppKey("thread_pages")
 # Extra /readyz checks registered by components (the scorer, the live hub): name -> check.
 ReadinessCheck = Callable[[web.Application], Awaitable[dict[str, Any]]]
 READINESS_CHECKS: web.AppKey[dict[str, ReadinessCheck]] = web.AppKey("readiness_checks")

@@ -64,6 +64,8 @@ def make_settings(database_url: str, redis_prefix: str) -> Callable[..., Setting
             "database_pool_size": 5,
             "rate_limit_enabled": False,
             "embedded_worker": False,
+            # Factories write behind the app's back; tests of the page cache turn it on.
+            "thread_cache_seconds": 0,
         }
         values.update(overrides)
         return Settings(**values)

@@ -23,7 +23,8 @@ from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.jobs.base import JobQueue
-from server.live.base import ChannelBroker, EventType, article_channel
+from server.live import producers
+from server.live.base import ChannelBroker
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -59,16 +60,6 @@ async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
         log.warning(
             "could not enqueue %s for scoring; the sweeper will", comment_ids, exc_info=True
         )
-
-
-async def publish_safely(
-    channels: ChannelBroker, channel: str, type: EventType, data: dict[str, Any]
-) -> None:
-    """Publish after commit; a broker outage must not fail a request whose data is stored."""
-    try:
-        await channels.publish(channel, type, data)
-    except Exception:
-        log.warning("could not publish %s on %s", type, channel, exc_info=True)
 
 
 async def _attach_point(
@@ -341,11 +332,8 @@ async def edit_comment(
         out = public_comment(comment, user.name, viewer=user.id)
     await enqueue_scoring(jobs, [comment_id])
     if was_visible:
-        await publish_safely(
-            channels,
-            article_channel(comment.article_id),
-            EventType.comment_removed,
-            {"id": comment_id, "reason": "edited"},
+        await producers.comment_removed(
+            channels, article_id=comment.article_id, comment_id=comment_id, reason="edited"
         )
     return out
 
@@ -356,8 +344,11 @@ async def delete_comment(
     channels: ChannelBroker,
     principal: Principal,
     comment_id: int,
-) -> None:
-    """The author removes a comment; a published one leaves a placeholder in its thread."""
+) -> str:
+    """The author removes a comment (a published one leaves a placeholder in its thread).
+
+    Returns the comment's article id.
+    """
     now = utcnow()
     async with sessionmaker.begin() as session:
         await ensure_user(session, principal, now)
@@ -374,12 +365,14 @@ async def delete_comment(
         )
         article_id = comment.article_id
     if was_visible:
-        await publish_safely(
+        await producers.comment_removed(
             channels,
-            article_channel(article_id),
-            EventType.comment_removed,
-            {"id": comment_id, "placeholder": True},
+            article_id=article_id,
+            comment_id=comment_id,
+            reason="deleted",
+            placeholder=True,
         )
+    return article_id
 
 
 async def _published_for_update(session: AsyncSession, comment_id: int) -> Comment:
@@ -429,17 +422,17 @@ async def react(
             )
             comment.reactions = {k: int(n) for k, n in rows.tuples()}
             comment.reaction_count = sum(comment.reactions.values())
-        counts = {
-            "id": comment_id,
-            "reactions": dict(comment.reactions),
-            "reaction_count": comment.reaction_count,
-        }
-        article_id = comment.article_id
+        article_id, reactions = comment.article_id, dict(comment.reactions)
     if changed:
-        await publish_safely(
-            channels, article_channel(article_id), EventType.comment_reactions, counts
+        await producers.comment_reactions(
+            channels, article_id=article_id, comment_id=comment_id, reactions=reactions
         )
-    return counts
+    return {
+        "id": comment_id,
+        "article_id": article_id,
+        "reactions": reactions,
+        "reaction_count": sum(reactions.values()),
+    }
 
 
 async def report(
@@ -491,13 +484,23 @@ async def report(
             )
         article_id = comment.article_id
     if held:
-        await publish_safely(
-            channels,
-            article_channel(article_id),
-            EventType.comment_removed,
-            {"id": comment_id, "reason": "reported"},
+        await producers.comment_removed(
+            channels, article_id=article_id, comment_id=comment_id, reason="reported"
         )
-    return {"comment_id": comment_id, "reason": reason, "created_at": now.isoformat()}
+        await producers.comment_decided(
+            channels,
+            comment_ids=[comment_id],
+            action="reports",
+            status="held",
+            actor="system",
+            reason=f"held: {hold_after} reports",
+        )
+    return {
+        "comment_id": comment_id,
+        "article_id": article_id,
+        "reason": reason,
+        "created_at": now.isoformat(),
+    }
 
 
 async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> dict[str, int]:

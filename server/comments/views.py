@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import orjson
 from aiohttp import web
 
 from server.articles.service import check_article_id
@@ -18,10 +21,17 @@ from server.comments.schemas import (
 )
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
+from server.pagecache import CachedRead, PageCache
 from server.ratelimit import client_ip
-from server.typedefs import CHANNELS, JOBS, RATE_LIMITER, SESSIONMAKER, SETTINGS
+from server.typedefs import CHANNELS, JOBS, RATE_LIMITER, SESSIONMAKER, SETTINGS, THREAD_PAGES
 
 routes = web.RouteTableDef()
+
+
+def setup(app: web.Application) -> list[web.AbstractRouteDef]:
+    """The readers' routes; the per-process cache of anonymous thread pages goes in app state."""
+    app[THREAD_PAGES] = PageCache(app[SETTINGS].thread_cache_seconds)
+    return list(routes)
 
 
 def _viewer(request: web.Request) -> str | None:
@@ -45,16 +55,38 @@ async def article_counts(request: web.Request) -> web.Response:
 async def list_thread(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     query = parse_query(request, ThreadQuery)
-    page = await service.list_thread(
-        sessionmaker=request.app[SESSIONMAKER],
-        settings=request.app[SETTINGS],
-        article_id=article_id,
-        sort=query.sort,
-        cursor=query.cursor,
-        limit=query.limit,
-        viewer=_viewer(request),
+    viewer = _viewer(request)
+
+    async def render() -> CachedRead:
+        page = await service.list_thread(
+            sessionmaker=request.app[SESSIONMAKER],
+            settings=request.app[SETTINGS],
+            article_id=article_id,
+            sort=query.sort,
+            cursor=query.cursor,
+            limit=query.limit,
+            viewer=viewer,
+        )
+        return CachedRead(200, orjson.dumps(page), None)
+
+    cache = request.app[THREAD_PAGES]
+    if viewer is not None or not cache.enabled:
+        read = await render()
+        control = "private, no-store"
+    else:
+        # Every anonymous reader of an article sees the same page: render it once per process.
+        read = await cache.get(cache.key(article_id, query.model_dump(mode="json")), render)
+        control = f"public, max-age={math.ceil(request.app[SETTINGS].thread_cache_seconds)}"
+    return web.Response(
+        body=read.body,
+        content_type="application/json",
+        headers={"Cache-Control": control, "Vary": "Authorization"},
     )
-    return json_response(page)
+
+
+def _forget_pages(request: web.Request, article_id: str) -> None:
+    """A write through this process shows at once in its anonymous pages."""
+    request.app[THREAD_PAGES].invalidate(article_id)
 
 
 @routes.post("/api/v1/articles/{article_id}/comments")
@@ -115,6 +147,7 @@ async def edit_comment(request: web.Request) -> web.Response:
         comment_id=comment_id,
         body=payload.body,
     )
+    _forget_pages(request, comment["article_id"])
     return json_response(comment)
 
 
@@ -122,12 +155,13 @@ async def edit_comment(request: web.Request) -> web.Response:
 @authenticated
 async def delete_comment(request: web.Request) -> web.Response:
     comment_id = parse_id(request.match_info["comment_id"], "comment id")
-    await service.delete_comment(
+    article_id = await service.delete_comment(
         sessionmaker=request.app[SESSIONMAKER],
         channels=request.app[CHANNELS],
         principal=require_principal(request),
         comment_id=comment_id,
     )
+    _forget_pages(request, article_id)
     return web.Response(status=204)
 
 
@@ -172,6 +206,7 @@ async def _react(request: web.Request, *, on: bool) -> web.Response:
         kind=kind,
         on=on,
     )
+    _forget_pages(request, counts["article_id"])
     return json_response(counts)
 
 
@@ -190,4 +225,5 @@ async def report_comment(request: web.Request) -> web.Response:
         note=payload.note,
         hold_after=request.app[SETTINGS].report_hold_count,
     )
+    _forget_pages(request, result["article_id"])
     return json_response(result, status=201)

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.service import get_or_create_article
 from server.auth import Principal
-from server.comments.service import publish_safely
 from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, NotFound, Unprocessable
-from server.live.base import ChannelBroker, EventType, article_channel
+from server.live.base import ChannelBroker, EventType
+from server.live.producers import liveblog_event
 from server.liveblog.markdown import Renderer, normalise_markdown
 from server.liveblog.models import (
     BlogStatus,
@@ -58,7 +58,7 @@ class Outbox:
 
     async def flush(self, channels: ChannelBroker) -> None:
         for type, data in self.events:
-            await publish_safely(channels, article_channel(self.article_id), type, data)
+            await liveblog_event(channels, article_id=self.article_id, type=type, data=data)
 
 
 def render_body(raw: str, settings: Settings) -> tuple[str, str]:
@@ -117,8 +117,12 @@ async def _create_blog(session: AsyncSession, article_id: str, principal: Princi
     await get_or_create_article(session, article_id)
     now = utcnow()
     stmt = insert_for(session, LiveBlog).values(
-        article_id=article_id, status=BlogStatus.live.value, revision=0,
-        created_by=principal.sub, created_at=now, updated_at=now,
+        article_id=article_id,
+        status=BlogStatus.live.value,
+        revision=0,
+        created_by=principal.sub,
+        created_at=now,
+        updated_at=now,
     )
     result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["article_id"]))
     return bool(getattr(result, "rowcount", 0))
@@ -159,8 +163,8 @@ async def put_blog(
             blog.updated_at = utcnow()
         shown = public_blog(blog)
     if changed:
-        await publish_safely(
-            channels, article_channel(article_id), EventType.liveblog_status, shown
+        await liveblog_event(
+            channels, article_id=article_id, type=EventType.liveblog_status, data=shown
         )
     return shown, created
 
@@ -193,9 +197,16 @@ def _record(
 ) -> None:
     session.add(
         LiveBlogPostRevision(
-            post_id=post.id, action=action.value, actor_id=principal.sub,
-            actor_name=principal.name, body=post.body, html=post.html, status=post.status,
-            key_event=post.key_event, pinned=post.pinned, created_at=utcnow(),
+            post_id=post.id,
+            action=action.value,
+            actor_id=principal.sub,
+            actor_name=principal.name,
+            body=post.body,
+            html=post.html,
+            status=post.status,
+            key_event=post.key_event,
+            pinned=post.pinned,
+            created_at=utcnow(),
         )
     )
 
@@ -224,7 +235,10 @@ async def _unpin_current(
 
 
 async def _go_live(
-    session: AsyncSession, blog: LiveBlog, post: LiveBlogPost, principal: Principal,
+    session: AsyncSession,
+    blog: LiveBlog,
+    post: LiveBlogPost,
+    principal: Principal,
     outbox: Outbox,
 ) -> None:
     """Publish ``post`` (already in the session) at the top of the timeline."""
@@ -260,9 +274,16 @@ async def create_post(
         _check_live(blog)
         await ensure_user(session, principal, utcnow())
         post = LiveBlogPost(
-            article_id=article_id, author_id=principal.sub, author_name=principal.name,
-            body=source, html=html, status=PostStatus.draft.value, key_event=key_event,
-            pinned=pinned, revision=0, created_at=utcnow(),
+            article_id=article_id,
+            author_id=principal.sub,
+            author_name=principal.name,
+            body=source,
+            html=html,
+            status=PostStatus.draft.value,
+            key_event=key_event,
+            pinned=pinned,
+            revision=0,
+            created_at=utcnow(),
         )
         session.add(post)
         if draft:
@@ -440,13 +461,17 @@ async def timeline(
     async with sessionmaker() as session:
         blog = await _read_blog(session, article_id)
         rows = (
-            await session.execute(
-                select(LiveBlogPost)
-                .where(LiveBlogPost.article_id == article_id, *_published(key_events), *after)
-                .order_by(LiveBlogPost.position.desc())
-                .limit(size + 1)
+            (
+                await session.execute(
+                    select(LiveBlogPost)
+                    .where(LiveBlogPost.article_id == article_id, *_published(key_events), *after)
+                    .order_by(LiveBlogPost.position.desc())
+                    .limit(size + 1)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         pinned = None if position else await _pinned(session, article_id, key_events)
     page = rows[:size]
     more = len(rows) > size and bool(page)
@@ -474,20 +499,24 @@ async def changes_since(
         # The blog first: any revision it reports committed before the changes are read.
         blog = await _read_blog(session, article_id)
         rows = (
-            await session.execute(
-                select(LiveBlogPost)
-                .where(
-                    LiveBlogPost.article_id == article_id,
-                    LiveBlogPost.revision > since,
-                    or_(
-                        LiveBlogPost.status == PostStatus.published.value,
-                        LiveBlogPost.published_at.is_not(None),
-                    ),
+            (
+                await session.execute(
+                    select(LiveBlogPost)
+                    .where(
+                        LiveBlogPost.article_id == article_id,
+                        LiveBlogPost.revision > since,
+                        or_(
+                            LiveBlogPost.status == PostStatus.published.value,
+                            LiveBlogPost.published_at.is_not(None),
+                        ),
+                    )
+                    .order_by(LiveBlogPost.revision)
+                    .limit(size + 1)
                 )
-                .order_by(LiveBlogPost.revision)
-                .limit(size + 1)
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     page = rows[:size]
     more = len(rows) > size
     last = page[-1].revision if page else 0
@@ -515,17 +544,21 @@ async def list_drafts(
     async with sessionmaker() as session:
         await _read_blog(session, article_id)
         rows = (
-            await session.execute(
-                select(LiveBlogPost)
-                .where(
-                    LiveBlogPost.article_id == article_id,
-                    LiveBlogPost.status == PostStatus.draft.value,
-                    *([LiveBlogPost.id < position.p] if position else []),
+            (
+                await session.execute(
+                    select(LiveBlogPost)
+                    .where(
+                        LiveBlogPost.article_id == article_id,
+                        LiveBlogPost.status == PostStatus.draft.value,
+                        *([LiveBlogPost.id < position.p] if position else []),
+                    )
+                    .order_by(LiveBlogPost.id.desc())
+                    .limit(size + 1)
                 )
-                .order_by(LiveBlogPost.id.desc())
-                .limit(size + 1)
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     page = rows[:size]
     more = len(rows) > size
     return {
@@ -541,16 +574,28 @@ async def post_history(*, sessionmaker: Sessionmaker, post_id: int) -> dict[str,
         if post is None:
             raise NotFound("live-blog entry not found", code="post_not_found")
         rows = (
-            await session.execute(
-                select(LiveBlogPostRevision)
-                .where(LiveBlogPostRevision.post_id == post_id)
-                .order_by(LiveBlogPostRevision.id)
+            (
+                await session.execute(
+                    select(LiveBlogPostRevision)
+                    .where(LiveBlogPostRevision.post_id == post_id)
+                    .order_by(LiveBlogPostRevision.id)
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
     return {"post": editor_post(post), "history": [public_revision(r) for r in rows]}
 
 
 __all__ = [
-    "blog_revision", "changes_since", "create_post", "delete_post", "edit_post", "list_drafts",
-    "post_history", "publish_post", "put_blog", "timeline",
+    "blog_revision",
+    "changes_since",
+    "create_post",
+    "delete_post",
+    "edit_post",
+    "list_drafts",
+    "post_history",
+    "publish_post",
+    "put_blog",
+    "timeline",
 ]

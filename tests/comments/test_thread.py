@@ -146,3 +146,24 @@ async def test_counts_for_many_articles(client, sessionmaker):
     assert (await client.get(f"/api/v1/articles/counts?ids={too_many}")).status == 400
     assert (await client.get("/api/v1/articles/counts")).status == 400
     assert (await client.get("/api/v1/articles/counts?ids=bad%20id")).status == 400
+
+
+async def test_anonymous_pages_are_cached_and_local_writes_show_at_once(
+    make_client, make_settings, token, sessionmaker
+):
+    client = await make_client(make_settings(thread_cache_seconds=30))
+    first = await make_comment(sessionmaker, article_id="story-1", author="amina")
+    page = await client.get(URL)
+    assert page.headers["Cache-Control"] == "public, max-age=30"
+    assert [c["id"] for c in (await page.json())["items"]] == [first]
+    # A comment published by another process (here: a factory) waits for the cache to expire…
+    await make_comment(sessionmaker, article_id="story-1")
+    assert len((await (await client.get(URL)).json())["items"]) == 1
+    # …signed-in readers are never served from it…
+    signed_in = await client.get(URL, headers=auth(token("r1")))
+    assert signed_in.headers["Cache-Control"] == "private, no-store"
+    assert len((await signed_in.json())["items"]) == 2
+    # …and a write through this process drops the article's pages at once.
+    await client.put(f"/api/v1/comments/{first}/reactions/like", headers=auth(token("r1")))
+    fresh = await (await client.get(URL)).json()
+    assert len(fresh["items"]) == 2 and fresh["items"][1]["reactions"] == {"like": 1}
