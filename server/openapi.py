@@ -33,7 +33,12 @@ ARTICLE_ID_SCHEMA: Mapping[str, Any] = {
     "type": "string",
     "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$",
 }
-USER_ID_SCHEMA: Mapping[str, Any] = {"type": "string", "minLength": 1, "maxLength": 128}
+USER_ID_SCHEMA: Mapping[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 128,
+    "pattern": "^[^\\x00]+$",
+}
 PATH_PARAMETERS: Mapping[str, Mapping[str, Any]] = {
     "article_id": ARTICLE_ID_SCHEMA,
     "comment_id": ID_SCHEMA,

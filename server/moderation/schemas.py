@@ -21,6 +21,8 @@ from server.users.models import UserStatus
 
 MAX_BULK_IDS = 500
 ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$"
+# PostgreSQL text and JSONB cannot hold NUL: refused at the boundary rather than failing there.
+NO_NUL = r"^[^\x00]*$"
 
 C = TypeVar("C", bound=BaseModel)
 
@@ -70,13 +72,14 @@ class QueueCountsQuery(_Query):
 
 class QueueQuery(_Query):
     article_id: str | None = Field(default=None, pattern=ARTICLE_ID_PATTERN)
-    author_id: str | None = Field(default=None, min_length=1, max_length=128)
+    author_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=NO_NUL)
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     reason: str | None = Field(
         default=None,
         min_length=1,
         max_length=100,
+        pattern=NO_NUL,
         description="Substring of the decision reason (e.g. a rule or label name, 'reports').",
     )
     order: QueueOrder = QueueOrder.risk
@@ -96,7 +99,7 @@ class DecisionRequest(Payload):
     comment_ids: list[CommentId] = Field(min_length=1, max_length=MAX_BULK_IDS)
     action: DecisionAction
     reason: ReasonCode | None = Field(default=None, description="Required to reject.")
-    note: Annotated[str, Strict()] | None = Field(default=None, max_length=500)
+    note: Annotated[str, Strict()] | None = Field(default=None, max_length=500, pattern=NO_NUL)
     queue: Queue | None = Field(
         default=None,
         description="Apply only to comments still in this queue; the others are answered "
@@ -109,7 +112,7 @@ class UserStatusChange(Payload):
 
     status: UserStatus
     until: AwareDatetime | None = Field(default=None, description="Required for 'suspended'.")
-    reason: Annotated[str, Strict()] = Field(min_length=1, max_length=500)
+    reason: Annotated[str, Strict()] = Field(min_length=1, max_length=500, pattern=NO_NUL)
     reject_comments: Annotated[bool, Strict()] = Field(
         default=False,
         description="Also reject the user's pending and held comments in the same action.",
@@ -368,12 +371,12 @@ class PolicyBody(Payload):
     new_author_hold_count: int | None = Field(default=None, ge=0, le=10_000)
     report_hold_count: int | None = Field(default=None, ge=0, le=10_000)
     hold_unscored: bool | None = None
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class WordlistBody(Payload):
-    words: list[Annotated[str, Field(max_length=1000)]] = Field(max_length=10_000)
-    reason: str | None = Field(default=None, max_length=500)
+    words: list[Annotated[str, Field(max_length=1000, pattern=NO_NUL)]] = Field(max_length=10_000)
+    reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class Thresholds(_Out):

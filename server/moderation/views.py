@@ -55,8 +55,8 @@ def _queue(request: web.Request) -> Queue:
 
 def _user_id(request: web.Request) -> str:
     user_id = request.match_info["user_id"]
-    if not 0 < len(user_id) <= 128:
-        raise BadRequest("user id must be 1-128 characters", code="invalid_id")
+    if not 0 < len(user_id) <= 128 or "\x00" in user_id:
+        raise BadRequest("user id must be 1-128 characters, without NUL", code="invalid_id")
     return user_id
 
 

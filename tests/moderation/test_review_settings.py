@@ -118,3 +118,23 @@ async def test_article_settings_refuse_null_modes(client, token):
     assert r.status == 200
     body = await r.json()
     assert body["moderation"] == "pre" and body["closes_at"].startswith("2030-01-01")
+
+
+async def test_nul_characters_are_refused_not_stored(client, token, sessionmaker):
+    """PostgreSQL text and JSONB cannot hold NUL: a 422/400, never a 500 (found by schemathesis)."""
+    h = admin(token)
+    r = await client.put(f"{M}/wordlists/suspect", headers=h, json={"words": ["a\x00b"]})
+    assert r.status == 422
+    r = await client.put(f"{M}/policy", headers=h, json={"reason": "\x00"})
+    assert r.status == 422
+    cid = await make_comment(sessionmaker, status=CommentStatus.held)
+    r = await client.post(
+        f"{M}/decisions",
+        headers=h,
+        json={"comment_ids": [cid], "action": "approve", "note": "\x00"},
+    )
+    assert r.status == 422
+    r = await client.get(f"{M}/queues/held", headers=h, params={"author_id": "a\x00"})
+    assert r.status == 400
+    r = await client.get(f"{M}/users/a%00b", headers=h)
+    assert r.status in (400, 404)
