@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     model_device: str = "cpu"
     model_threads: Annotated[int, Field(ge=0)] = 0
     model_fast: bool = False
+    # With model_fast: auto | bf16 | onnx-fp32 | onnx-int8 | torch-int8 (docs/scoring.md).
+    model_fast_mode: Literal["auto", "bf16", "onnx-fp32", "onnx-int8", "torch-int8"] = "auto"
     scorer: str = "auto"
     worker_batch_size: PositiveInt = 32
     worker_batch_wait_ms: Annotated[int, Field(ge=0)] = 20

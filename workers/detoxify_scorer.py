@@ -327,7 +327,7 @@ def plan_batches(
 
 def _fast_mode(settings: Settings) -> str:
     # Not a Settings field yet: BARAZA_MODEL_FAST_MODE is proposed to the lead.
-    return str(getattr(settings, "model_fast_mode", "auto"))
+    return str(settings.model_fast_mode)
 
 
 def set_threads(threads: int) -> None:
