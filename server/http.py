@@ -51,7 +51,20 @@ async def parse_json(request: web.Request, model: type[M]) -> M:
         raise BadRequest(f"body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object", code="invalid_json")
+    if b"\\u0000" in raw and _has_nul(data):
+        # PostgreSQL text cannot hold NUL, and no reader means to send one.
+        raise Unprocessable("text must not contain NUL characters", code="invalid")
     return validate(model, data)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def parse_query(request: web.Request, model: type[M]) -> M:
@@ -59,6 +72,8 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     params: dict[str, Any] = dict(request.query)
     if len(params) != len(request.query):
         raise BadRequest("query parameters must not repeat", code="invalid_query")
+    if any("\x00" in value for value in params.values()):
+        raise BadRequest("query parameters must not contain NUL characters", code="invalid_query")
     try:
         return model.model_validate(params)
     except ValidationError as exc:

@@ -78,3 +78,15 @@ def test_json_log_lines():
 
     entry = orjson.loads(JsonFormatter().format(record))
     assert entry["message"] == "hello world" and entry["level"] == "info"
+
+
+async def test_nul_characters_are_refused_everywhere(client, token):
+    headers = auth(token())
+    r = await client.post("/api/v1/articles/a1/comments", data=b'{"body": "a\\u0000b"}',
+                          headers=headers)
+    assert r.status == 422 and (await r.json())["error"]["code"] == "invalid"
+    r = await client.post("/api/v1/comments/1/reports",
+                          data=b'{"reason": "spam", "note": "x\\u0000"}', headers=headers)
+    assert r.status == 422 and (await r.json())["error"]["code"] == "invalid"
+    r = await client.get("/api/v1/articles/a1/comments?cursor=%00")
+    assert r.status == 400
