@@ -20,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article, ModerationMode
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import lock_comment, lock_comments, transition
+from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import Job
 from server.live.base import ChannelBroker
+from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
 from server.users.models import User, UserStatus
 from workers import metrics
@@ -177,10 +178,18 @@ class Pipeline:
         return decided
 
     async def _store(self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]) -> list[Decided]:
+        # Workers and moderators lock comments, parents, articles and authors in one order
+        # (lock_for_decisions), so they cannot deadlock; a victim of anything else retries.
+        return await retry_deadlocks(lambda: self._store_once(verdicts))
+
+    async def _store_once(
+        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]
+    ) -> list[Decided]:
         decided: list[Decided] = []
         now = utcnow()  # decided_at: when the decision is stored, after scoring
         async with self._sessionmaker.begin() as session:
-            comments = await lock_comments(session, list(verdicts))
+            targets = await lock_for_decisions(session, list(verdicts))
+            comments = [targets[comment_id] for comment_id in sorted(targets)]
             # The counter updates inside transition are SQL increments that do not read these
             # rows, so the comments and audit rows can be flushed once, at commit, instead of
             # before every one of those statements (a third of a batch's time otherwise).

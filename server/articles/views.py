@@ -61,7 +61,8 @@ async def get_article(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/articles/{article_id}")
-@requires(Role.editor)
+# Editors own their articles; moderators may too, to switch a heated story to pre-moderation.
+@requires(Role.editor, Role.moderator)
 async def update_article(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     payload = await parse_json(request, ArticleUpdate)
