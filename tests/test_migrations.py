@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,15 +13,7 @@ from sqlalchemy import create_engine
 
 from server.db import downgrade, upgrade
 from server.models import metadata
-from tests.conftest import PG_DSN
-
-
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(f"{PG_DSN}/postgres")
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+from tests.conftest import PG_DSN, _admin
 
 
 def _diff(sync_url: str) -> list[object]:

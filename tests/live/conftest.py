@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -93,9 +94,11 @@ def start_server(database_url: str, redis_prefix: str, **env: str) -> ServerProc
     raise RuntimeError("server did not start")
 
 
-@pytest.fixture(scope="module")
-def servers(database_url: str, redis_prefix: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two server processes (A, B) sharing this session's database and Redis prefix."""
+@contextlib.contextmanager
+def server_pair(
+    database_url: str, redis_prefix: str
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two server processes (A, B) sharing one database and Redis prefix; both stopped after."""
     a = start_server(database_url, redis_prefix)
     try:
         b = start_server(database_url, redis_prefix)
@@ -107,6 +110,13 @@ def servers(database_url: str, redis_prefix: str) -> Iterator[tuple[ServerProces
     finally:
         a.stop()
         b.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(database_url: str, redis_prefix: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two server processes (A, B) sharing this session's database and Redis prefix."""
+    with server_pair(database_url, redis_prefix) as pair:
+        yield pair
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tests.conftest import auth
-from tests.live.conftest import ServerProcess, start_server
+from tests.live.conftest import ServerProcess, server_pair
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -22,17 +22,8 @@ CHANNEL = f"article:{ARTICLE}"
 
 @pytest.fixture(scope="module")
 def two_servers(database_url: str, redis_prefix: str) -> Iterator[tuple[ServerProcess, ...]]:
-    a = start_server(database_url, redis_prefix)
-    try:
-        b = start_server(database_url, redis_prefix)
-    except Exception:
-        a.stop()
-        raise
-    try:
-        yield a, b
-    finally:
-        a.stop()
-        b.stop()
+    with server_pair(database_url, redis_prefix) as pair:
+        yield pair
 
 
 @pytest.fixture
