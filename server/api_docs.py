@@ -90,12 +90,14 @@ class ArticleCounts(_Out):
 
 class ReactionCounts(_Out):
     id: int
+    article_id: str
     reactions: dict[str, int]
     reaction_count: int
 
 
 class ReportCreated(_Out):
     comment_id: int
+    article_id: str
     reason: ReportReason
     created_at: dt.datetime
 
@@ -142,6 +144,20 @@ WEBSOCKET = Operation(
     streaming=True,
     responses={101: Reply("Switching protocols to WebSocket.")},
 )
+
+def _reaction(summary: str) -> Operation:
+    return Operation(
+        summary=summary,
+        tags=READERS,
+        auth="required",
+        path=REACTION_PATH,
+        responses={
+            200: Reply("The comment's reaction counts.", ReactionCounts),
+            409: error_reply("No longer takes reactions."),
+            429: error_reply("Rate limited."),
+        },
+    )
+
 
 CATALOG: Mapping[tuple[str, str], Operation] = {
     ("GET", f"{V1}/articles/counts"): Operation(
@@ -194,27 +210,11 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         auth="required",
         responses={204: Reply("Deleted."), 409: error_reply("Already deleted.")},
     ),
-    ("PUT", f"{V1}/comments/{{comment_id}}/reactions/{{kind}}"): Operation(
-        summary="Add the caller's reaction (idempotent)",
-        tags=READERS,
-        auth="required",
-        path=REACTION_PATH,
-        responses={
-            200: Reply("The comment's reaction counts.", ReactionCounts),
-            409: error_reply("No longer takes reactions."),
-            429: error_reply("Rate limited."),
-        },
+    ("PUT", f"{V1}/comments/{{comment_id}}/reactions/{{kind}}"): _reaction(
+        "Add the caller's reaction (idempotent)"
     ),
-    ("DELETE", f"{V1}/comments/{{comment_id}}/reactions/{{kind}}"): Operation(
-        summary="Remove the caller's reaction (idempotent)",
-        tags=READERS,
-        auth="required",
-        path=REACTION_PATH,
-        responses={
-            200: Reply("The comment's reaction counts.", ReactionCounts),
-            409: error_reply("No longer takes reactions."),
-            429: error_reply("Rate limited."),
-        },
+    ("DELETE", f"{V1}/comments/{{comment_id}}/reactions/{{kind}}"): _reaction(
+        "Remove the caller's reaction (idempotent)"
     ),
     ("POST", f"{V1}/comments/{{comment_id}}/reports"): Operation(
         summary="Report a published comment (once per reader)",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import enum
 from typing import Any
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Row
 
-from server.comments.models import Comment, CommentStatus, ReactionKind, ReportReason
+from server.comments.models import Comment, ReactionKind, ReportReason
+from server.comments.reads import render
 from server.errors import BadRequest
 from server.http import Payload
 
@@ -84,39 +83,35 @@ class Cursor(BaseModel):
         return cursor
 
 
-def _time(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def public_comment(
-    comment: Comment | Row[Any],
+    comment: Comment,
     author_name: str | None,
     *,
     viewer: str | None,
     my_reactions: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """A comment as readers see it; a deleted one is a placeholder without body or author."""
-    deleted = comment.status == CommentStatus.deleted
-    mine = viewer is not None and viewer == comment.author_id
-    return {
-        "id": comment.id,
-        "article_id": comment.article_id,
-        "parent_id": comment.parent_id,
-        "depth": comment.depth,
-        "author": None if deleted else {"id": comment.author_id, "name": author_name},
-        "body": "" if deleted else comment.body,
-        "html": "" if deleted else comment.html,
-        "status": comment.status,
-        "featured": comment.featured,
-        "created_at": _time(comment.created_at),
-        "edited_at": _time(comment.edited_at),
-        "reactions": {k: v for k, v in (comment.reactions or {}).items() if v},
-        "reaction_count": comment.reaction_count,
-        "reply_count": comment.reply_count,
-        "mine": mine,
-        "awaiting_review": mine and comment.status in (CommentStatus.pending, CommentStatus.held),
-        "my_reactions": sorted(my_reactions),
-    }
+    """A comment as readers see it; a deleted one is a placeholder without body or author.
+
+    One rendering for ORM objects and the hot path's plain rows (``reads.render``).
+    """
+    row = (
+        comment.id,
+        comment.article_id,
+        comment.parent_id,
+        comment.depth,
+        comment.author_id,
+        comment.body,
+        comment.html,
+        comment.status,
+        comment.featured,
+        comment.created_at,
+        comment.edited_at,
+        comment.reactions,
+        comment.reaction_count,
+        comment.reply_count,
+        author_name,
+    )
+    return render(row, viewer=viewer, my_reactions=my_reactions)
 
 
 REACTION_KINDS = frozenset(k.value for k in ReactionKind)
