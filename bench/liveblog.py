@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
-import base64
 import math
 import multiprocessing
 import os
@@ -39,6 +38,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 import orjson
+
+from bench.live.client import upgrade_request
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_DSN = os.environ.get("BARAZA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
@@ -350,12 +351,7 @@ class Reader(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        key = base64.b64encode(os.urandom(16)).decode()
-        transport.write(
-            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
+        transport.write(upgrade_request(self.path))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.ready.done():

@@ -40,6 +40,16 @@ def masked_frame(payload: bytes, opcode: int = 0x1) -> bytes:
     return head + mask + body
 
 
+
+def upgrade_request(path: str) -> bytes:
+    """The HTTP request that opens a WebSocket on ``path`` (raw clients, one per socket)."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
 class Stats:
     def __init__(self) -> None:
         self.reset()
@@ -69,12 +79,7 @@ class Conn(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
-        key = base64.b64encode(os.urandom(16)).decode()
-        transport.write(
-            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
+        transport.write(upgrade_request(self.path))
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.ready.done():
