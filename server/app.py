@@ -33,6 +33,8 @@ from server.typedefs import (
     SESSIONMAKER,
     SETTINGS,
 )
+from server.webhooks import views as webhook_views
+from server.webhooks.runtime import delivery_ctx
 from workers.main import scoring_ctx
 
 
@@ -75,11 +77,12 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[READINESS_CHECKS] = {}
-    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx])
+    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx, delivery_ctx])
     app.add_routes(health.routes)
     app.add_routes(comment_views.setup(app))
     app.add_routes(article_views.routes)
     live_views.setup(app)
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
+    app.add_routes(webhook_views.routes)
     return app

@@ -7,6 +7,7 @@ from server.liveblog.models import LiveBlog, LiveBlogPost, LiveBlogPostRevision 
 from server.moderation.models import ModerationAction
 from server.moderation.policy_store import ModerationPolicy, ModerationWordlist  # noqa: F401
 from server.users.models import User
+from server.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery  # noqa: F401
 
 metadata = Base.metadata
 

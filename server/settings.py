@@ -123,6 +123,18 @@ class Settings(BaseSettings):
     # within it, this process's own at once.
     liveblog_page_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
+    # Webhooks (docs/integrations.md)
+    webhook_allow_private: bool = False
+    webhook_max_attempts: PositiveInt = 8
+    webhook_backoff_base_seconds: Annotated[float, Field(gt=0)] = 10.0
+    webhook_backoff_max_seconds: Annotated[float, Field(gt=0)] = 6 * 3600.0
+    webhook_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    webhook_batch_size: PositiveInt = 50
+    webhook_concurrency: PositiveInt = 16
+    webhook_poll_seconds: Annotated[float, Field(gt=0)] = 1.0
+    # Deliver from inside `baraza serve` (default: on the embedded default only).
+    webhook_deliver_in_server: bool | None = None
+
     @property
     def embedded(self) -> bool:
         """True when running on SQLite: the single-process default."""

@@ -24,6 +24,7 @@ from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
 from server.settings import Settings
 from server.typedefs import CHANNELS, JOBS, READINESS_CHECKS, REDIS, SESSIONMAKER, SETTINGS
+from server.webhooks.runtime import dispatching
 from workers.heartbeat import remote_scorer_check
 from workers.service import ScoringService
 
@@ -53,22 +54,25 @@ async def _worker(settings: Settings, concurrency: int) -> int:
     engine = create_engine(settings)
     redis = Redis.from_url(settings.redis_url)
     channels = _worker_channels(settings, redis)
+    sessionmaker = create_sessionmaker(engine)
     try:
         service = ScoringService(
-            settings=settings, sessionmaker=create_sessionmaker(engine),
+            settings=settings, sessionmaker=sessionmaker,
             jobs=RedisJobQueue(redis, settings.redis_prefix),
             channels=channels, redis=redis,
             scorer=scorer, concurrency=concurrency,
         )
         service.start()
-        stop_waiter = asyncio.create_task(_relay(stopping, service.stopping))
-        try:
-            await service.wait()
-        finally:
-            stop_waiter.cancel()
-            await asyncio.gather(stop_waiter, return_exceptions=True)
-            log.info("stopping: finishing the batches in hand")
-            await service.stop(settings.worker_shutdown_seconds)
+        # The same process sends webhooks (docs/integrations.md).
+        async with dispatching(settings, sessionmaker):
+            stop_waiter = asyncio.create_task(_relay(stopping, service.stopping))
+            try:
+                await service.wait()
+            finally:
+                stop_waiter.cancel()
+                await asyncio.gather(stop_waiter, return_exceptions=True)
+                log.info("stopping: finishing the batches in hand")
+                await service.stop(settings.worker_shutdown_seconds)
     finally:
         await channels.aclose()
         await redis.aclose()

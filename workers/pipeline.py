@@ -27,6 +27,7 @@ from server.live.base import ChannelBroker
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
 from server.users.models import User, UserStatus
+from server.webhooks import outbox as webhooks
 from workers import metrics
 from workers.analysis import Analysis, Failure, analyse
 from workers.consumer import BatchResult
@@ -207,12 +208,17 @@ class Pipeline:
         now: dt.datetime,
     ) -> None:
         reason = _clip(verdict.reason)
+        before = comment.status
         comment.scores, comment.risk = analysis.scores, analysis.risk
         comment.model = self._scorer.name
         comment.decision_reason, comment.decided_at = reason, now
         await transition(
             session, comment, verdict.status, actor=SYSTEM_ACTOR, action=ACTION,
             now=now, reason=reason, details=_details(verdict, analysis, comment.model),
+        )
+        await webhooks.comment_decided(
+            session, comment, before=before, action=ACTION, actor=SYSTEM_ACTOR,
+            reason=reason, now=now,
         )
 
 

@@ -28,6 +28,8 @@ from server.live.base import ChannelBroker
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
+from server.webhooks import outbox as webhooks
+from server.webhooks.models import EventType
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,13 @@ async def post_comment(
             )
             session.add(comment)
             await session.flush()
+            await webhooks.enqueue(
+                session,
+                EventType.comment_posted,
+                {"comment": webhooks.comment_data(comment)},
+                now=now,
+                subject_user_id=user.id,
+            )
             posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
     except IntegrityError:
         if idempotency_key is None:
@@ -465,6 +474,17 @@ async def report(
         if not getattr(result, "rowcount", 0):
             raise Conflict("you have already reported this comment", code="already_reported")
         comment.report_count += 1
+        await webhooks.enqueue(
+            session,
+            EventType.comment_reported,
+            {
+                "comment": webhooks.comment_data(comment),
+                "report": {"reason": reason, "reporter_id": user.id},
+                "report_count": comment.report_count,
+            },
+            now=now,
+            subject_user_id=comment.author_id,
+        )
         await session.execute(
             update(User)
             .where(User.id == comment.author_id)
@@ -481,6 +501,15 @@ async def report(
                 now=now,
                 reason=f"held: {comment.report_count} reports ≥ {hold_after}",
                 details={"rule": "reports", "reports": comment.report_count},
+            )
+            await webhooks.comment_decided(
+                session,
+                comment,
+                before=CommentStatus.approved.value,
+                action="reports",
+                actor="system",
+                reason=f"held: {comment.report_count} reports ≥ {hold_after}",
+                now=now,
             )
         article_id = comment.article_id
     if held:

@@ -38,6 +38,8 @@ from server.liveblog.schemas import (
 )
 from server.settings import Settings
 from server.users.service import ensure_user
+from server.webhooks import outbox as webhooks
+from server.webhooks.models import EventType as WebhookEvent
 
 
 @functools.cache
@@ -252,6 +254,12 @@ async def _go_live(
     await session.flush()
     _record(session, post, PostAction.published, principal)
     outbox.add(EventType.liveblog_post_published, public_post(post))
+    await webhooks.enqueue(
+        session,
+        WebhookEvent.liveblog_post_published,
+        {"post": public_post(post)},
+        now=post.updated_at,
+    )
 
 
 async def create_post(

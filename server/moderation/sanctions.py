@@ -29,6 +29,8 @@ from server.moderation.schemas import (
 )
 from server.moderation.service import decide_statuses
 from server.users.models import User, UserStatus
+from server.webhooks import outbox as webhooks
+from server.webhooks.models import EventType
 
 RECENT_COMMENTS = 20
 AWAITING = (CommentStatus.pending.value, CommentStatus.held.value)
@@ -163,7 +165,23 @@ async def _set_status(
         ).scalar_one_or_none()
         if user is None:
             raise NotFound("user not found", code="user_not_found")
+        before = user.status
         _record(session, user, change, actor, now, [c.comment_id for c in changes])
+        await webhooks.enqueue(
+            session,
+            EventType.user_sanctioned,
+            {
+                "user_id": user.id,
+                "before": before,
+                "status": user.status,
+                "until": change.until.isoformat() if change.until else None,
+                "reason": change.reason,
+                "actor_id": actor,
+                "rejected_comment_ids": [c.comment_id for c in changes],
+            },
+            now=now,
+            subject_user_id=user.id,
+        )
         await session.flush()
         return await _page(session, user, now), changes
 

@@ -44,6 +44,7 @@ from server.moderation.schemas import (
     ReevaluateResponse,
 )
 from server.users.models import User
+from server.webhooks import outbox as webhooks
 
 MODERATOR_RULE = "moderator"
 _TARGET = {
@@ -147,6 +148,11 @@ async def decide_statuses(
             )
         )
     await transition_many(session, moves, actor=actor, action=action, now=now)
+    for comment, change in zip(comments, changes, strict=True):
+        await webhooks.comment_decided(
+            session, comment, before=change.before.value, action=action, actor=actor,
+            reason=reason, now=now,
+        )
     return changes
 
 
