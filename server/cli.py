@@ -68,6 +68,14 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    from server.imports.command import run
+
+    return run(
+        settings, args.source, args.file, rescore=args.rescore, batch_size=args.batch_size
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="baraza", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", choices=["moderator", "editor", "admin"])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
     token.set_defaults(run=_token)
+
+    imports = commands.add_parser("import", help="import comments from another system")
+    imports.add_argument("source", choices=["disqus", "wordpress", "isso"])
+    imports.add_argument("file", help="Disqus or WordPress (WXR) XML export, or Isso database")
+    imports.add_argument("--rescore", action="store_true", help="score them as new comments")
+    imports.add_argument("--batch-size", type=int, default=1000)
+    imports.set_defaults(run=_import)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Integrations: webhooks (endpoints, the durable delivery queue, attempts).
+"""Integrations: webhooks (endpoints, the durable delivery queue, attempts); imported
+comments' source ids.
 
 Revision ID: 0009_integrations
 Revises: 0004_review
@@ -83,11 +84,30 @@ def _webhooks() -> None:
         batch_op.create_index("ix_webhook_attempts_delivery", ["delivery_id", "id"], unique=False)
 
 
+def _imports() -> None:
+    op.create_table(
+        "imported_comments",
+        sa.Column("source", sa.String(length=16), nullable=False),
+        sa.Column("source_id", sa.String(length=200), nullable=False),
+        sa.Column("comment_id", BigId, nullable=False),
+        sa.Column("imported_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["comment_id"], ["comments.id"],
+            name=op.f("fk_imported_comments_comment_id_comments"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("source", "source_id", name=op.f("pk_imported_comments")),
+    )
+    with op.batch_alter_table("imported_comments", schema=None) as batch_op:
+        batch_op.create_index("ix_imported_comments_comment", ["comment_id"], unique=False)
+
+
 def upgrade() -> None:
     _webhooks()
+    _imports()
 
 
 def downgrade() -> None:
+    op.drop_table("imported_comments")
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
     op.drop_table("webhooks")
