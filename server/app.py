@@ -23,6 +23,7 @@ from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
+from server.readers import views as reader_views
 from server.settings import Settings
 from server.typedefs import (
     ENGINE,
@@ -85,4 +86,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
     app.add_routes(webhook_views.routes)
+    app.add_routes(reader_views.routes)
     return app

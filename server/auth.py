@@ -29,6 +29,8 @@ class Principal:
     sub: str
     name: str
     roles: frozenset[Role]
+    # The optional ``email`` claim: used for reply e-mails once the reader opts in.
+    email: str | None = None
 
     def has(self, role: Role) -> bool:
         # An admin may do anything a moderator or editor may.
@@ -61,7 +63,19 @@ def decode_token(token: str, settings: Settings) -> Principal:
     if not isinstance(raw_roles, list):
         raise Unauthorized("token 'roles' must be a list", code="invalid_token")
     roles = frozenset(Role(r) for r in raw_roles if r in Role.__members__)
-    return Principal(sub=sub, name=name.strip()[:200], roles=roles)
+    return Principal(sub=sub, name=name.strip()[:200], roles=roles, email=_email(claims))
+
+
+def _email(claims: dict[str, object]) -> str | None:
+    """The ``email`` claim when it looks like an address; anything else is ignored."""
+    email = claims.get("email")
+    if not isinstance(email, str):
+        return None
+    email = email.strip()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or len(email) > 320 or any(c.isspace() for c in email):
+        return None
+    return email
 
 
 def mint_token(
@@ -71,10 +85,15 @@ def mint_token(
     name: str,
     roles: list[str] | None = None,
     ttl_seconds: int = 24 * 3600,
+    email: str | None = None,
 ) -> str:
     """A token as the host site would sign it (for ``baraza token``, tests and benchmarks)."""
     now = int(time.time())
-    claims = {"sub": sub, "name": name, "roles": roles or [], "iat": now, "exp": now + ttl_seconds}
+    claims: dict[str, object] = {
+        "sub": sub, "name": name, "roles": roles or [], "iat": now, "exp": now + ttl_seconds
+    }
+    if email is not None:
+        claims["email"] = email
     if settings.jwt_audience:
         claims["aud"] = settings.jwt_audience
     if settings.jwt_issuer:

@@ -76,6 +76,12 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from server.readers.archive import run
+
+    return run(settings, args.article_id, args.output)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="baraza", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--rescore", action="store_true", help="score them as new comments")
     imports.add_argument("--batch-size", type=int, default=1000)
     imports.set_defaults(run=_import)
+
+    export = commands.add_parser("export", help="write an article's comments as JSON")
+    export_what = export.add_subparsers(dest="what", required=True)
+    article = export_what.add_parser("article", help="one article and all its comments")
+    article.add_argument("article_id")
+    article.add_argument("--output", "-o", default=None, help="file (default: stdout)")
+    article.set_defaults(run=_export)
     return parser
 
 

@@ -1,5 +1,5 @@
 """Integrations: webhooks (endpoints, the durable delivery queue, attempts); imported
-comments' source ids.
+comments' source ids; reader settings and erasures.
 
 Revision ID: 0009_integrations
 Revises: 0004_review
@@ -101,12 +101,39 @@ def _imports() -> None:
         batch_op.create_index("ix_imported_comments_comment", ["comment_id"], unique=False)
 
 
+def _readers() -> None:
+    op.create_table(
+        "reader_settings",
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=True),
+        sa.Column("reply_emails", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"],
+            name=op.f("fk_reader_settings_user_id_users"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_reader_settings")),
+    )
+    op.create_table(
+        "erasures",
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("actor_id", sa.String(length=128), nullable=False),
+        sa.Column("erased_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_erasures")),
+    )
+    with op.batch_alter_table("erasures", schema=None) as batch_op:
+        batch_op.create_index("ix_erasures_erased_at", ["erased_at"], unique=False)
+
+
 def upgrade() -> None:
     _webhooks()
     _imports()
+    _readers()
 
 
 def downgrade() -> None:
+    op.drop_table("erasures")
+    op.drop_table("reader_settings")
     op.drop_table("imported_comments")
     op.drop_table("webhook_attempts")
     op.drop_table("webhook_deliveries")
