@@ -21,6 +21,8 @@ from server.live.runtime import live_runtime
 from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
+from server.notifications import views as notification_views
+from server.notifications.runtime import mailing_ctx
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
 from server.readers import views as reader_views
@@ -78,7 +80,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[READINESS_CHECKS] = {}
-    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx, delivery_ctx])
+    app.cleanup_ctx.extend(
+        [_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx, delivery_ctx, mailing_ctx]
+    )
     app.add_routes(health.routes)
     app.add_routes(comment_views.setup(app))
     app.add_routes(article_views.routes)
@@ -87,4 +91,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes([*moderation_views.routes, *openapi_routes])
     app.add_routes(webhook_views.routes)
     app.add_routes(reader_views.routes)
+    app.add_routes(notification_views.routes)
     return app

@@ -7,6 +7,7 @@ from server.imports.models import ImportedComment  # noqa: F401
 from server.liveblog.models import LiveBlog, LiveBlogPost, LiveBlogPostRevision  # noqa: F401
 from server.moderation.models import ModerationAction
 from server.moderation.policy_store import ModerationPolicy, ModerationWordlist  # noqa: F401
+from server.notifications.models import ReplyNotification  # noqa: F401
 from server.readers.models import Erasure, ReaderSettings  # noqa: F401
 from server.users.models import User
 from server.webhooks.models import Webhook, WebhookAttempt, WebhookDelivery  # noqa: F401

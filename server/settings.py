@@ -135,10 +135,27 @@ class Settings(BaseSettings):
     # Deliver from inside `baraza serve` (default: on the embedded default only).
     webhook_deliver_in_server: bool | None = None
 
+    # Reply e-mails (docs/integrations.md); off while smtp_host is unset.
+    public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    email_from: str = "Baraza <no-reply@localhost>"
+    # Notifications wait this long for company: two or more become one digest.
+    reply_email_delay_seconds: Annotated[float, Field(ge=0)] = 300.0
+
     @property
     def embedded(self) -> bool:
         """True when running on SQLite: the single-process default."""
         return self.database_url.startswith("sqlite")
+
+    @property
+    def base_url(self) -> str:
+        """Where readers reach this server (links in e-mails)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def run_embedded_worker(self) -> bool:

@@ -22,6 +22,7 @@ from server.jobs.redis import RedisJobQueue
 from server.live.coalesce import CoalescingChannels
 from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
+from server.notifications.runtime import mailing
 from server.settings import Settings
 from server.typedefs import CHANNELS, JOBS, READINESS_CHECKS, REDIS, SESSIONMAKER, SETTINGS
 from server.webhooks.runtime import dispatching
@@ -63,8 +64,8 @@ async def _worker(settings: Settings, concurrency: int) -> int:
             scorer=scorer, concurrency=concurrency,
         )
         service.start()
-        # The same process sends webhooks (docs/integrations.md).
-        async with dispatching(settings, sessionmaker):
+        # The same process sends webhooks and reply e-mails (docs/integrations.md).
+        async with dispatching(settings, sessionmaker), mailing(settings, sessionmaker):
             stop_waiter = asyncio.create_task(_relay(stopping, service.stopping))
             try:
                 await service.wait()

@@ -26,6 +26,7 @@ from server.jobs.base import Job
 from server.live.base import ChannelBroker
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
+from server.notifications import queue as notify
 from server.users.models import User, UserStatus
 from server.webhooks import outbox as webhooks
 from workers import metrics
@@ -220,6 +221,8 @@ class Pipeline:
             session, comment, before=before, action=ACTION, actor=SYSTEM_ACTOR,
             reason=reason, now=now,
         )
+        if verdict.status is CommentStatus.approved:
+            await notify.reply_published(session, comment, now=now)
 
 
 def _details(verdict: Verdict, analysis: Analysis, model: str) -> dict[str, object]:

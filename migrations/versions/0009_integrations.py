@@ -1,5 +1,6 @@
 """Integrations: webhooks (endpoints, the durable delivery queue, attempts); imported
-comments' source ids; reader settings and erasures.
+comments' source ids; reader settings and erasures;
+reply e-mail notifications.
 
 Revision ID: 0009_integrations
 Revises: 0004_review
@@ -125,13 +126,40 @@ def _readers() -> None:
         batch_op.create_index("ix_erasures_erased_at", ["erased_at"], unique=False)
 
 
+def _notifications() -> None:
+    op.create_table(
+        "reply_notifications",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("user_id", sa.String(length=128), nullable=False),
+        sa.Column("comment_id", BigId, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("sent_at", UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"],
+            name=op.f("fk_reply_notifications_user_id_users"), ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["comment_id"], ["comments.id"],
+            name=op.f("fk_reply_notifications_comment_id_comments"), ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reply_notifications")),
+    )
+    with op.batch_alter_table("reply_notifications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_reply_notifications_unsent", ["sent_at", "user_id", "created_at"], unique=False
+        )
+
+
 def upgrade() -> None:
     _webhooks()
     _imports()
     _readers()
+    _notifications()
 
 
 def downgrade() -> None:
+    op.drop_table("reply_notifications")
     op.drop_table("erasures")
     op.drop_table("reader_settings")
     op.drop_table("imported_comments")

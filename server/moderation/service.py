@@ -43,6 +43,7 @@ from server.moderation.schemas import (
     ReevaluateRequest,
     ReevaluateResponse,
 )
+from server.notifications import queue as notify
 from server.users.models import User
 from server.webhooks import outbox as webhooks
 
@@ -153,6 +154,8 @@ async def decide_statuses(
             session, comment, before=change.before.value, action=action, actor=actor,
             reason=reason, now=now,
         )
+        if target is CommentStatus.approved and not change.was_visible:
+            await notify.reply_published(session, comment, now=now)
     return changes
 
 
@@ -210,7 +213,11 @@ async def _apply(
     target = _TARGET.get(request.action)
     if target is None:
         on = request.action is DecisionAction.feature
-        return [_feature(session, c, on, actor, now, request.note) for c in comments]
+        changes = [_feature(session, c, on, actor, now, request.note) for c in comments]
+        if on:
+            for comment in comments:
+                await notify.comment_featured(session, comment, now=now)
+        return changes
     return await decide_statuses(
         session,
         comments,
