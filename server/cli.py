@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("source", choices=["disqus", "wordpress", "isso"])
     imports.add_argument("file", help="Disqus or WordPress (WXR) XML export, or Isso database")
     imports.add_argument("--rescore", action="store_true", help="score them as new comments")
-    imports.add_argument("--batch-size", type=int, default=1000)
+    imports.add_argument("--batch-size", type=int, default=2000)
     imports.set_defaults(run=_import)
 
     export = commands.add_parser("export", help="write an article's comments as JSON")

@@ -246,3 +246,33 @@ async def test_imported_thread_is_served(tmp_path, settings, client, token):
     await import_file(settings, Source.disqus, path)
     r = await client.get("/api/v1/articles/story-1/comments", headers=auth(token("reader-9")))
     assert r.status == 200
+
+
+async def test_embedded_sqlite_import(tmp_path):
+    """The embedded default (SQLite): the same threads, counters and idempotence."""
+    import asyncio
+
+    from server.db import create_engine, create_sessionmaker, upgrade
+    from server.settings import Settings
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/embedded.db"
+    await asyncio.to_thread(upgrade, url)
+    settings = Settings(database_url=url)
+    path = tmp_path / "disqus.xml"
+    path.write_text(DISQUS, encoding="utf-8")
+    summary = await import_file(settings, Source.disqus, path, batch_size=2)
+    assert summary.imported == 7
+    engine = create_engine(settings)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        c = await _comments(sessionmaker)
+        top = c["First paragraph"]
+        assert c["Ḽơᶉëᶆ"].parent_id == top.id
+        assert c["A reply that came"].root_id == top.id
+        async with sessionmaker() as session:
+            article = await session.get(Article, "story-1")
+        assert article is not None and article.comment_count == 4
+    finally:
+        await engine.dispose()
+    again = await import_file(settings, Source.disqus, path)
+    assert (again.imported, again.already) == (0, 7)
