@@ -64,7 +64,12 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    print(mint_token(settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl))
+    print(
+        mint_token(
+            settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl,
+            email=args.email,
+        )
+    )
     return 0
 
 
@@ -110,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True)
     token.add_argument("--role", action="append", choices=["moderator", "editor", "admin"])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    token.add_argument("--email", default=None, help="an 'email' claim (reply e-mails)")
     token.set_defaults(run=_token)
 
     imports = commands.add_parser("import", help="import comments from another system")
