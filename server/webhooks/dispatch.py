@@ -17,12 +17,12 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import aiohttp
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 
-from server.db import Sessionmaker, utcnow
+from server.db import Sessionmaker, UTCDateTime, utcnow
 from server.settings import Settings
 from server.webhooks.models import DeliveryStatus, Webhook, WebhookAttempt, WebhookDelivery
 from server.webhooks.signing import signed_headers
@@ -117,6 +117,13 @@ class _Claimed:
     attempt_count: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    item: _Claimed
+    outcome: Outcome
+    sent_at: dt.datetime
+
+
 class Dispatcher:
     """Sends what is due; ``run_once`` is one pass (tests drive it with their own clock)."""
 
@@ -143,11 +150,12 @@ class Dispatcher:
             return 0
         gate = asyncio.Semaphore(self._settings.webhook_concurrency)
 
-        async def one(item: _Claimed) -> None:
+        async def one(item: _Claimed) -> _Sent:
             async with gate:
-                await self._deliver(item)
+                return await self._deliver(item)
 
-        await asyncio.gather(*(one(item) for item in claimed))
+        sent = await asyncio.gather(*(one(item) for item in claimed))
+        await self._record(sent)
         return len(claimed)
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -191,39 +199,57 @@ class Dispatcher:
                 )
         return claimed
 
-    async def _deliver(self, item: _Claimed) -> None:
+    async def _deliver(self, item: _Claimed) -> _Sent:
         sent_at = self._clock()
         headers = signed_headers(item.secret, item.message_id, sent_at, item.payload)
         outcome = await self._sender.send(item.url, headers, item.payload)
-        await self._record(item, outcome, sent_at)
+        return _Sent(item, outcome, sent_at)
 
-    async def _record(self, item: _Claimed, outcome: Outcome, sent_at: dt.datetime) -> None:
-        attempts = item.attempt_count + 1
-        now = self._clock()
-        values: dict[str, object] = {"attempt_count": attempts, "last_error": outcome.error}
-        if outcome.ok:
-            values.update(
-                status=DeliveryStatus.delivered.value, delivered_at=now, next_attempt_at=None
-            )
+    def _next(self, sent: _Sent, now: dt.datetime) -> dict[str, object]:
+        """The delivery's columns after this attempt."""
+        attempts = sent.item.attempt_count + 1
+        row: dict[str, object] = {
+            "k": sent.item.delivery_id,
+            "n": attempts,
+            "error": sent.outcome.error,
+            "status": DeliveryStatus.pending.value,
+            "due": None,
+            "done": None,
+        }
+        if sent.outcome.ok:
+            row.update(status=DeliveryStatus.delivered.value, done=now)
         elif attempts >= self._settings.webhook_max_attempts:
-            values.update(status=DeliveryStatus.dead.value, next_attempt_at=None)
+            row["status"] = DeliveryStatus.dead.value
         else:
             delay = retry_delay(attempts, self._settings, self._rng)
-            values["next_attempt_at"] = now + dt.timedelta(seconds=delay)
+            row["due"] = now + dt.timedelta(seconds=delay)
+        return row
+
+    async def _record(self, batch: Sequence[_Sent]) -> None:
+        """Every attempt of a pass and the deliveries' new state, in one transaction."""
+        now = self._clock()
+        deliveries = cast(Table, WebhookDelivery.__table__)
         async with self._sessionmaker.begin() as session:
-            session.add(
+            session.add_all(
                 WebhookAttempt(
-                    delivery_id=item.delivery_id,
-                    number=attempts,
-                    attempted_at=sent_at,
-                    status_code=outcome.status_code,
-                    error=outcome.error,
-                    duration_ms=outcome.duration_ms,
+                    delivery_id=sent.item.delivery_id,
+                    number=sent.item.attempt_count + 1,
+                    attempted_at=sent.sent_at,
+                    status_code=sent.outcome.status_code,
+                    error=sent.outcome.error,
+                    duration_ms=sent.outcome.duration_ms,
                 )
+                for sent in batch
             )
             await session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == item.delivery_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
+                update(deliveries)
+                .where(deliveries.c.id == bindparam("k"))
+                .values(
+                    attempt_count=bindparam("n"),
+                    last_error=bindparam("error"),
+                    status=bindparam("status"),
+                    next_attempt_at=bindparam("due", type_=UTCDateTime()),
+                    delivered_at=bindparam("done", type_=UTCDateTime()),
+                ),
+                sorted((self._next(sent, now) for sent in batch), key=lambda r: str(r["k"])),
             )
