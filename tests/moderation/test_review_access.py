@@ -23,6 +23,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", f"{M}/users/amina", None, "moderator"),
     ("GET", f"{M}/users/amina/history", None, "moderator"),
     ("POST", f"{M}/users/amina/status", {"status": "premod", "reason": "x"}, "moderator"),
+    ("POST", f"{M}/users/amina/erase", {"reason": "data request"}, "admin"),
     ("GET", f"{M}/policy", None, "admin"),
     ("PUT", f"{M}/policy", {"report_hold_count": 4}, "admin"),
     ("GET", f"{M}/wordlists/banned", None, "admin"),
@@ -83,6 +84,7 @@ def test_matrix_covers_every_review_route(make_settings):
         ("GET", f"{M}/users/{{user_id}}"),
         ("GET", f"{M}/users/{{user_id}}/history"),
         ("POST", f"{M}/users/{{user_id}}/status"),
+        ("POST", f"{M}/users/{{user_id}}/erase"),
         ("GET", f"{M}/wordlists/{{kind}}"),
         ("PUT", f"{M}/wordlists/{{kind}}"),
     }
