@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article
-from server.comments.models import Comment
+from server.comments.models import Comment, CommentStatus
 from server.db import Sessionmaker, utcnow
 from server.notifications import unsubscribe
 from server.notifications.models import NotificationKind, ReplyNotification
@@ -206,7 +206,7 @@ class Mailer:
         items = [
             _Item(NotificationKind(n.kind), c.id, c.body, name, title, url)
             for n, c, title, url, name in rows
-            if c.visible  # a reply removed since is not news
+            if c.status == CommentStatus.approved  # one removed or erased since is not news
         ]
         if not items:
             return None

@@ -228,3 +228,24 @@ async def test_bad_unsubscribe_tokens(client, token_value):
     assert "error" in await r.json()
     r = await client.get("/api/v1/email/unsubscribe")
     assert r.status == 400
+
+
+async def test_a_reply_erased_before_sending_is_not_mailed(
+    make_client, mail_settings, token, sessionmaker, smtp
+):
+    inbox, _ = smtp
+    client = await make_client(mail_settings)
+    _amina, mine = await _setup(client, mail_settings, token, sessionmaker)
+    await _reply(client, token, mine, "baraka", "Soon erased")
+    r = await client.delete("/api/v1/me", headers=auth(token("baraka")))
+    assert r.status == 200
+    clock = Clock()
+    clock.now += dt.timedelta(seconds=301)
+    mailer = Mailer(
+        sessionmaker=sessionmaker,
+        settings=mail_settings,
+        transport=SmtpTransport(mail_settings),
+        clock=clock,
+    )
+    assert await mailer.run_once() == 0
+    assert inbox.messages == []
