@@ -32,6 +32,7 @@ from server.typedefs import (
     EVENTS,
     HUB,
     JOBS,
+    LIVEBLOG_PAGES,
     RATE_LIMITER,
     READINESS_CHECKS,
     REDIS,
@@ -78,6 +79,7 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     pages = app[THREAD_PAGES]
     app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
     await app[HUB].watch(PAGES_CHANNEL, pages.forget)
+    await app[HUB].watch(PAGES_CHANNEL, app[LIVEBLOG_PAGES].forget)
     yield
 
 

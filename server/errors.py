@@ -154,23 +154,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if isinstance(exc, ConnectionResetError):
             raise
         log.warning("dependency unavailable on %s %s: %r", request.method, request.path, exc)
-        return error_response(
-            503,
-            "unavailable",
-            "a backing service is unavailable; retry shortly",
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable("a backing service is unavailable; retry shortly")
     except Exception as exc:
         if database_not_ready(exc):
             log.warning("database not ready on %s %s: %r", request.method, request.path, exc)
-            return error_response(
-                503,
-                "unavailable",
-                "the database is not ready; retry shortly",
-                headers={"Retry-After": "1"},
-            )
+            return _unavailable("the database is not ready; retry shortly")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error; it has been logged")
+
+
+def _unavailable(message: str) -> web.Response:
+    return error_response(503, "unavailable", message, headers={"Retry-After": "1"})
 
 
 # SQLSTATEs that mean "the database is not there yet", not "this request is wrong":

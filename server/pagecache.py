@@ -39,7 +39,8 @@ class PageCache:
     process drop the article's entries at once; other processes' writes show within ``ttl``.
     """
 
-    def __init__(self, ttl: float, max_entries: int = 2048) -> None:
+    def __init__(self, ttl: float, max_entries: int = 2048, *, name: str = "threads") -> None:
+        self.name = name  # which ``pages.changed`` events are about this cache
         self._ttl = ttl
         self._max = max_entries
         self._entries: OrderedDict[Key, tuple[float, CachedRead]] = OrderedDict()
@@ -94,6 +95,8 @@ class PageCache:
 
     def forget(self, event: Event) -> None:
         """A ``pages.changed`` event from any process: forget the articles it names."""
+        if event.data.get("pages", "threads") != self.name:
+            return
         for article_id in event.data.get("article_ids", ()):
             self.invalidate(str(article_id))
 

@@ -166,15 +166,9 @@ def feature(
     comment.featured, comment.updated_at = on, now
     action = "feature" if on else "unfeature"
     status = CommentStatus(comment.status)
-    row = audit_row(
-        actor=actor,
-        action=action,
-        comment=comment,
-        before=status.value,
-        after=status.value,
-        reason=reason,
-        details={"featured": {"before": not on, "after": on}},
-        now=now,
+    details = {"featured": {"before": not on, "after": on}}
+    row = _record(
+        comment, status, actor=actor, action=action, now=now, reason=reason, details=details
     )
     session.add(row)
     kind = EventKind.featured if on else EventKind.unfeatured
