@@ -16,7 +16,8 @@ from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report
-from server.comments.schemas import Cursor, Sort, public_comment
+from server.comments.reads import Sort
+from server.comments.schemas import Cursor, public_comment
 from server.comments.text import normalise_body, render_html
 from server.comments.visibility import comment_event, lock_comment, transition
 from server.db import Sessionmaker, utcnow
@@ -224,7 +225,7 @@ async def list_thread(
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
     async with sessionmaker() as session:
-        rows = await reads.top_level_page(session, article_id, reads.Order(sort), after, size + 1)
+        rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
         page = rows[:size]
         parents = [row[0] for row in page]
         replies = await reads.first_replies(session, parents, settings.first_replies)

@@ -7,7 +7,6 @@ statuses; ``reported`` is published comments with reports no moderator has dealt
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +29,7 @@ from sqlalchemy.orm import aliased
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus, Report
-from server.db import Sessionmaker
+from server.db import Sessionmaker, iso_time
 from server.errors import NotFound
 from server.moderation.models import ModerationAction
 from server.moderation.schemas import (
@@ -281,10 +280,6 @@ async def build_items(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[d
     return [_item(row, reports.get(row.id)) for row in rows]
 
 
-def _time(value: dt.datetime | None) -> str | None:
-    """ISO 8601 as pydantic writes it (``Z`` for UTC), so pages and single items agree."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
 
 _NO_REPORTS: dict[str, Any] = {"count": 0, "reasons": {}, "notes": []}
 
@@ -306,10 +301,10 @@ def _item(row: Row[Any], reports: ReportSummary | None) -> dict[str, Any]:
         "featured": row.featured,
         "depth": row.depth,
         "root_id": row.root_id,
-        "created_at": _time(row.created_at),
-        "edited_at": _time(row.edited_at),
-        "published_at": _time(row.published_at),
-        "decided_at": _time(row.decided_at),
+        "created_at": iso_time(row.created_at),
+        "edited_at": iso_time(row.edited_at),
+        "published_at": iso_time(row.published_at),
+        "decided_at": iso_time(row.decided_at),
         "article": {
             "id": row.article_id,
             "title": row.article_title,
@@ -321,7 +316,7 @@ def _item(row: Row[Any], reports: ReportSummary | None) -> dict[str, Any]:
             "id": row.author_id,
             "name": row.author_name,
             "status": row.author_status,
-            "suspended_until": _time(row.author_suspended_until),
+            "suspended_until": iso_time(row.author_suspended_until),
             "approved_count": row.author_approved,
             "rejected_count": row.author_rejected,
             "reported_count": row.author_reported,
