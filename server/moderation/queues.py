@@ -267,6 +267,17 @@ async def count_queues(
     return counts
 
 
+# The queues that wait for a person; their sizes are what a console shows live.
+WAITING = (Queue.pending, Queue.held, Queue.reported)
+
+
+async def waiting_counts(sessionmaker: Sessionmaker) -> dict[str, int]:
+    """Sizes of the queues waiting for a person (``queue.counts`` events)."""
+    async with sessionmaker() as session:
+        counts = await count_queues(session)
+    return {queue.value: counts[queue] for queue in WAITING}
+
+
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     return body if len(body) <= limit else body[: limit - 1].rstrip() + "…"
 
