@@ -25,6 +25,7 @@ from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
+from server.scoring import scoring_ctx
 from server.settings import Settings
 from server.typedefs import (
     CHANNELS,
@@ -40,7 +41,6 @@ from server.typedefs import (
     SETTINGS,
     THREAD_PAGES,
 )
-from workers.main import scoring_ctx
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
