@@ -27,7 +27,7 @@ from server.moderation.schemas import (
     UserPage,
     UserStatusChange,
 )
-from server.moderation.service import decide_statuses
+from server.moderation.service import moderate
 from server.users.models import User, UserStatus
 
 RECENT_COMMENTS = 20
@@ -205,7 +205,7 @@ async def _reject_awaiting(
     # Some may have been decided while we waited for the locks.
     awaiting = sorted((c for c in comments if c.status in AWAITING), key=lambda c: c.id)
     reason = f"rejected with the author's {change.status.value}: {change.reason}"[:500]
-    return await decide_statuses(
+    return await moderate(
         session,
         awaiting,
         CommentStatus.rejected,

@@ -103,7 +103,7 @@ def _unchanged(comment: Comment, action: DecisionAction) -> bool:
     return comment.status == CommentStatus.rejected
 
 
-async def decide_statuses(
+async def moderate(
     session: AsyncSession,
     comments: Sequence[Comment],
     target: CommentStatus,
@@ -156,7 +156,7 @@ async def _apply(
             feature(session, c, on=on, actor=actor, now=now, reason=request.note)
             for c in comments
         ]
-    return await decide_statuses(
+    return await moderate(
         session,
         comments,
         target,
@@ -182,7 +182,7 @@ def _applied(comment: Comment, change: CommentEvent) -> DecisionResult:
     )
 
 
-async def decide(
+async def apply_decisions(
     *,
     events: EventRelay,
     principal: Principal,
