@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,26 @@ class ReportCreate(Payload):
     note: str | None = Field(default=None, max_length=1000)
 
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class ReactionCounts(BaseModel):
+    """A comment's reaction counts after the caller's reaction changed (or did not)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    article_id: str
+    reactions: dict[str, int]
+    reaction_count: int
+
+
+class ReportCreated(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    comment_id: int
+    article_id: str
+    reason: ReportReason
+    created_at: dt.datetime
 
 
 class ThreadQuery(BaseModel):

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
-from server.comments.models import Comment, CommentStatus, Reaction, Report
+from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
 from server.comments.reads import Sort
-from server.comments.schemas import Cursor, public_comment
+from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
 from server.comments.visibility import comment_event, lock_comment, transition
 from server.db import Sessionmaker, utcnow
@@ -385,7 +385,7 @@ async def react(
     comment_id: int,
     kind: str,
     on: bool,
-) -> dict[str, Any]:
+) -> ReactionCounts:
     """Add or remove the caller's reaction (idempotent); counts stay exact under concurrency."""
     now = utcnow()
     async with events.transaction() as session:
@@ -424,12 +424,12 @@ async def react(
                 ),
             )
         article_id, reactions = comment.article_id, dict(comment.reactions)
-    return {
-        "id": comment_id,
-        "article_id": article_id,
-        "reactions": reactions,
-        "reaction_count": sum(reactions.values()),
-    }
+    return ReactionCounts(
+        id=comment_id,
+        article_id=article_id,
+        reactions=reactions,
+        reaction_count=sum(reactions.values()),
+    )
 
 
 async def report(
@@ -437,9 +437,9 @@ async def report(
     events: EventRelay,
     principal: Principal,
     comment_id: int,
-    reason: str,
+    reason: ReportReason,
     note: str | None,
-) -> dict[str, Any]:
+) -> ReportCreated:
     """Record one report per user per comment; the policy's ``report_hold_count`` reports send
     it back to a human."""
     now = utcnow()
@@ -487,12 +487,9 @@ async def report(
                 details={"rule": "reports", "reports": comment.report_count},
             )
         article_id = comment.article_id
-    return {
-        "comment_id": comment_id,
-        "article_id": article_id,
-        "reason": reason,
-        "created_at": now.isoformat(),
-    }
+    return ReportCreated(
+        comment_id=comment_id, article_id=article_id, reason=reason, created_at=now
+    )
 
 
 async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> dict[str, int]:

@@ -202,7 +202,7 @@ async def report_comment(request: web.Request) -> web.Response:
         events=request.app[EVENTS],
         principal=require_principal(request),
         comment_id=comment_id,
-        reason=payload.reason.value,
+        reason=payload.reason,
         note=payload.note,
     )
     return json_response(result, status=201)
