@@ -17,7 +17,7 @@ def test_every_module_named_exists() -> None:
 
 def test_the_owners_it_names_define_what_it_says() -> None:
     owners = {
-        "server/comments/visibility.py": ("async def transition(", "def feature(",
+        "server/lifecycle/transitions.py": ("async def transition(", "def feature(",
                                           "async def transition_many("),
         "server/lifecycle/audit.py": ("def audit_row(",),
         "server/lifecycle/relay.py": ("class EventRelay", "async def transaction("),

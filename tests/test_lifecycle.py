@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from server.comments.models import CommentStatus
-from server.comments.visibility import lock_comment, transition
 from server.db import utcnow
 from server.lifecycle import CommentEvent, EventKind, EventRelay
 from server.lifecycle.models import OutboxBatch
+from server.lifecycle.transitions import lock_comment, transition
 from tests.factories import make_comment
 
 MINUTE = dt.timedelta(minutes=1)

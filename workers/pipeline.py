@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article, ModerationMode
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import Job
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.subscribers import build_relay
+from server.lifecycle.transitions import lock_comment, transition
 from server.live.base import ChannelBroker
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR

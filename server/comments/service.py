@@ -19,13 +19,13 @@ from server.comments.models import Comment, CommentStatus, Reaction, Report, Rep
 from server.comments.reads import Sort
 from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
-from server.comments.visibility import comment_event, lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
+from server.lifecycle.transitions import comment_event, lock_comment, transition
 from server.moderation.policy_store import get_policy_config
 from server.settings import Settings
 from server.users.models import User

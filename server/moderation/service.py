@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus, Report
 from server.comments.service import enqueue_scoring
-from server.comments.visibility import Move, feature, lock_comments, transition, transition_many
 from server.db import utcnow
 from server.errors import Unprocessable
 from server.jobs.base import JobQueue
 from server.lifecycle.events import CommentEvent
 from server.lifecycle.relay import EventRelay
+from server.lifecycle.transitions import Move, feature, lock_comments, transition, transition_many
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
 from server.moderation.queues import in_queue
