@@ -76,6 +76,8 @@ class CommentEvent:
     reason: str | None = None
     public: Mapping[str, Any] | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    # The comment it replies to (a reply's author is told about it on ``user:{sub}``).
+    parent_id: int | None = None
 
     @property
     def appeared(self) -> bool:
@@ -108,6 +110,7 @@ class CommentEvent:
             "reason": self.reason,
             "public": dict(self.public) if self.public is not None else None,
             "data": dict(self.data),
+            "parent_id": self.parent_id,
         }
 
     @classmethod
@@ -127,6 +130,7 @@ class CommentEvent:
             reason=data.get("reason"),
             public=data.get("public"),
             data=data.get("data") or {},
+            parent_id=data.get("parent_id"),
         )
 
 
