@@ -147,7 +147,8 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         summary="Approved comment counts of up to 100 articles (section pages)",
         tags=READERS,
         query=CountsQuery,
-        query_overrides={"ids": {"maxLength": 8000, "pattern": r"^[A-Za-z0-9._:~,-]+$"}},
+        # URLs longer than aiohttp's request line limit never arrive: 8000 characters at most.
+        query_overrides={"ids": {"maxLength": 8000}},
         responses={200: Reply("Counts by article id; unknown articles count 0.", ArticleCounts)},
     ),
     ("GET", f"{V1}/articles/{{article_id}}/comments"): Operation(
