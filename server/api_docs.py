@@ -297,6 +297,9 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
     ),
     ("GET", f"{V1}/liveblog/posts/{{post_id}}/history"): Operation(
         summary="Every revision of an entry",
+        description="Editors' audit trail: a deleted entry is still served here (status deleted, "
+        "its last text and every revision, the deletion last), while reads of the timeline "
+        "no longer show it.",
         tags=LIVEBLOG,
         responses={200: Reply("The entry and its revisions.", schema=_object("post", "history"))},
     ),
