@@ -8,7 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from server.articles.service import ARTICLE_ID
+from server.ids import ARTICLE_ID
 
 MAX_USER_ID = 128
 

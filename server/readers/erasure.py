@@ -1,31 +1,31 @@
 """Erasure: a reader's name, e-mail and words removed; ids and threads kept.
 
-Their comments become placeholders (status ``deleted`` through ``transition_many``, so counters
-and the audit log stay exact; bodies emptied), their reactions are removed and counts redone,
-their report notes dropped, their settings (e-mail) deleted, their name replaced everywhere it
-is stored (user row, audit reasons, live-blog bylines), webhook deliveries about them redacted,
-and audit rows about them marked ``erased``.
+Their comments become placeholders (status ``deleted`` through the lifecycle's
+``transition_many`` in the relay's unit of work, so counters, the audit log and the events —
+readers' pages drop them, page caches forget those threads — stay exact; bodies emptied), their
+reactions are removed and counts redone, their report notes dropped, their settings (e-mail)
+deleted, their name replaced everywhere it is stored (user row, audit reasons, live-blog
+bylines), webhook deliveries about them redacted, and audit rows about them marked ``erased``
+(with one more, ``erase``, recording the erasure itself).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import orjson
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.comments.models import Comment, CommentStatus, Reaction, Report
-from server.comments.visibility import Move, transition_many
-from server.db import Sessionmaker, utcnow
+from server.db import utcnow
 from server.errors import NotFound
-from server.live import producers
-from server.live.base import ChannelBroker
+from server.lifecycle import EventRelay, audit_row
+from server.lifecycle.transitions import Move, transition_many
 from server.liveblog.models import LiveBlogPost, LiveBlogPostRevision
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
 from server.readers.models import Erasure, ReaderSettings
 from server.readers.schemas import Erased
 from server.users.models import User
@@ -34,50 +34,33 @@ from server.webhooks.models import WebhookDelivery
 ERASED = "[erased]"
 
 
-@dataclass(frozen=True, slots=True)
-class _Result:
-    erased: Erased
-    removed: list[tuple[int, str]]  # (comment id, article id) that were visible
-
-
 async def erase_user(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     user_id: str,
     actor: str,
     reason: str | None = None,
     missing_ok: bool = False,
-) -> tuple[Erased, set[str]]:
-    """Erase ``user_id``; return the summary and the articles whose threads changed.
+) -> Erased:
+    """Erase ``user_id``; return the summary. Readers' pages and page caches hear of the
+    placeholders from the relay's subscribers once it committed.
 
     An unknown user is a NotFound, or (``missing_ok``: a reader erasing themselves before
     ever writing) an erasure of nothing."""
     now = utcnow()
 
-    async def unit_of_work() -> _Result:
-        async with sessionmaker.begin() as session:
+    async def unit_of_work() -> Erased:
+        async with events.transaction() as session:
             if missing_ok and await session.get(User, user_id) is None:
-                return _Result(
-                    Erased(user_id=user_id, comments=0, reactions=0, reports=0, erased_at=now), []
-                )
+                return Erased(user_id=user_id, comments=0, reactions=0, reports=0, erased_at=now)
             return await _erase(session, user_id, actor, reason, now)
 
-    result = await retry_deadlocks(unit_of_work)
-    for comment_id, article_id in result.removed:
-        await producers.comment_removed(
-            channels,
-            article_id=article_id,
-            comment_id=comment_id,
-            reason="erased",
-            placeholder=True,
-        )
-    return result.erased, {article for _, article in result.removed}
+    return await retry_deadlocks(unit_of_work)
 
 
 async def _erase(
     session: AsyncSession, user_id: str, actor: str, reason: str | None, now: dt.datetime
-) -> _Result:
+) -> Erased:
     ids = list(
         (await session.scalars(select(Comment.id).where(Comment.author_id == user_id))).all()
     )
@@ -88,7 +71,6 @@ async def _erase(
     name = user.name
     why = "erased at the author's request" if reason is None else f"erased: {reason}"
     comments = [locked[i] for i in sorted(locked)]
-    removed = [(c.id, c.article_id) for c in comments if c.visible and c.status != "deleted"]
     moves = [
         Move(c, CommentStatus.deleted, why, {"erased": True})
         for c in comments
@@ -123,7 +105,22 @@ async def _erase(
         reports=int(getattr(reports, "rowcount", 0) or 0),
         erased_at=now,
     )
-    return _Result(erased, removed)
+    session.add(
+        audit_row(
+            actor=actor,
+            action="erase",
+            subject_user_id=user_id,
+            reason=_without(reason, name),
+            details={
+                "erased": True,
+                "comments": erased.comments,
+                "reactions": erased.reactions,
+                "reports": erased.reports,
+            },
+            now=now,
+        )
+    )
+    return erased
 
 
 async def _drop_reactions(session: AsyncSession, user_id: str) -> int:

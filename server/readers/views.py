@@ -10,7 +10,7 @@ from server.http import json_response, parse_json
 from server.openapi import Operation, Reply, document
 from server.readers import erasure, service
 from server.readers.schemas import Erased, EraseRequest, Export, SettingsOut, SettingsUpdate
-from server.typedefs import CHANNELS, SESSIONMAKER, THREAD_PAGES
+from server.typedefs import EVENTS, SESSIONMAKER
 
 routes = web.RouteTableDef()
 TAGS = ("readers",)
@@ -72,11 +72,6 @@ async def put_settings(request: web.Request) -> web.Response:
     return json_response(out)
 
 
-def _forget_pages(request: web.Request, articles: set[str]) -> None:
-    for article_id in articles:
-        request.app[THREAD_PAGES].invalidate(article_id)
-
-
 @routes.delete("/api/v1/me")
 @document(
     Operation(
@@ -91,14 +86,12 @@ def _forget_pages(request: web.Request, articles: set[str]) -> None:
 @authenticated
 async def erase_me(request: web.Request) -> web.Response:
     principal = require_principal(request)
-    erased, articles = await erasure.erase_user(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+    erased = await erasure.erase_user(
+        events=request.app[EVENTS],
         user_id=principal.sub,
         actor=principal.sub,
         missing_ok=True,
     )
-    _forget_pages(request, articles)
     return json_response(erased)
 
 
@@ -117,12 +110,10 @@ async def erase_user(request: web.Request) -> web.Response:
     if not 0 < len(user_id) <= 128 or "\x00" in user_id:
         raise BadRequest("user id must be 1-128 characters, without NUL", code="invalid_id")
     body = await parse_json(request, EraseRequest) if request.can_read_body else EraseRequest()
-    erased, articles = await erasure.erase_user(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+    erased = await erasure.erase_user(
+        events=request.app[EVENTS],
         user_id=user_id,
         actor=require_principal(request).sub,
         reason=body.reason,
     )
-    _forget_pages(request, articles)
     return json_response(erased)
