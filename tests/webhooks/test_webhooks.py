@@ -8,15 +8,21 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import pytest
 from aiohttp import web
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from server.comments.models import CommentStatus
 from server.db import utcnow
+from server.lifecycle import CommentEvent, EventKind
+from server.lifecycle.models import OutboxBatch
+from server.typedefs import EVENTS
 from server.webhooks.dispatch import Dispatcher, HttpSender
 from server.webhooks.models import WebhookDelivery
 from tests.conftest import auth
+from tests.factories import make_comment
 
 
 @dataclass
@@ -316,3 +322,75 @@ async def test_every_event_type_is_queued(make_client, private_settings, token, 
             ).all()
         )
     assert types == everything
+
+
+async def _deliveries(sessionmaker: Any) -> list[tuple[str, dict[str, Any]]]:
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(
+                select(WebhookDelivery.event_type, WebhookDelivery.payload).order_by(
+                    WebhookDelivery.id
+                )
+            )
+        ).tuples()
+        return [(kind, orjson.loads(payload)["data"]) for kind, payload in rows]
+
+
+async def test_comment_events_come_from_the_lifecycle_once(
+    make_client, private_settings, token, sessionmaker
+):
+    """Every way a comment is decided is a ``comment.decided`` (a report's hold, a sanction's
+    cascade), queued in the change's transaction; the outbox's re-relay adds none."""
+    client = await make_client(private_settings)
+    await _register(
+        client, token, "http://127.0.0.1:9/hook",
+        ["comment.posted", "comment.decided", "comment.reported"],
+    )
+    admin = auth(token("admin-1", roles=["admin"]))
+    r = await client.put("/api/v1/moderation/policy", json={"report_hold_count": 1}, headers=admin)
+    assert r.status == 200, await r.text()
+    published = await make_comment(sessionmaker, article_id="a-1", author="reader-1")
+    waiting = await _post_comment(client, token, "Still waiting for its scores.")
+    r = await client.post(
+        f"/api/v1/comments/{published}/reports",
+        json={"reason": "spam"},
+        headers=auth(token("reader-2")),
+    )
+    assert r.status == 201, await r.text()
+    r = await client.post(
+        "/api/v1/moderation/users/reader-1/status",
+        json={"status": "banned", "reason": "spam", "reject_comments": True},
+        headers=auth(token("mod-1", roles=["moderator"])),
+    )
+    assert r.status == 200, await r.text()
+    seen = await _deliveries(sessionmaker)
+    assert [(kind, data["comment"]["id"]) for kind, data in seen] == [
+        ("comment.posted", waiting),
+        ("comment.reported", published),
+        ("comment.decided", published),
+        # The ban's cascade rejects everything still awaiting a person, the held one too.
+        ("comment.decided", published),
+        ("comment.decided", waiting),
+    ]
+    reported, held, _, rejected = (data for _, data in seen[1:])
+    assert reported["comment"]["status"] == "approved" and reported["report_count"] == 1
+    assert reported["report"] == {"reason": "spam", "reporter_id": "reader-2"}
+    assert (held["action"], held["before"], held["after"]) == ("reports", "approved", "held")
+    assert held["comment"]["status"] == "held" and held["actor_id"] == "system"
+    assert (rejected["before"], rejected["after"], rejected["actor_id"]) == (
+        "pending", "rejected", "mod-1",
+    )
+    # A batch left behind by a process that died after its commit is relayed again: the
+    # subscribers hear it twice, the webhook queue does not grow.
+    left = CommentEvent(
+        kind=EventKind.held, comment_id=published, article_id="a-1", author_id="reader-1",
+        actor="system", action="reports", before=CommentStatus.approved,
+        after=CommentStatus.held, was_visible=True, visible=False, featured=False,
+    )
+    async with sessionmaker.begin() as session:
+        session.add(OutboxBatch(events=[left.to_json()]))
+    relayed = await client.app[EVENTS].relay_stale(
+        older_than=dt.timedelta(seconds=-60), now=utcnow()
+    )
+    assert relayed == 1
+    assert len(await _deliveries(sessionmaker)) == len(seen)
