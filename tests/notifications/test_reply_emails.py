@@ -15,11 +15,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
 from server.auth import mint_token
 from server.comments.models import CommentStatus
 from server.db import utcnow
 from server.notifications.mailer import Mailer, SmtpTransport
+from server.notifications.models import ReplyNotification
 from tests.conftest import auth
 from tests.factories import set_status
 
@@ -249,3 +251,26 @@ async def test_a_reply_erased_before_sending_is_not_mailed(
     )
     assert await mailer.run_once() == 0
     assert inbox.messages == []
+
+
+async def test_a_reply_published_again_is_told_once(
+    make_client, mail_settings, token, sessionmaker
+):
+    """Queued by the lifecycle in the approval's transaction; rejected and approved again, the
+    reply is not news a second time."""
+    client = await make_client(mail_settings)
+    _, mine = await _setup(client, mail_settings, token, sessionmaker)
+    reply = await _reply(client, token, mine, "baraka", "A second look")
+    moderator = auth(token("mod", roles=["moderator"]))
+    for decision in ({"action": "reject", "reason": "spam"}, {"action": "approve"}):
+        r = await client.post(
+            "/api/v1/moderation/decisions",
+            json={"comment_ids": [reply], **decision},
+            headers=moderator,
+        )
+        assert r.status == 200 and (await r.json())["applied"] == 1, await r.text()
+    async with sessionmaker() as session:
+        queued = (
+            await session.execute(select(ReplyNotification.user_id, ReplyNotification.comment_id))
+        ).all()
+    assert [tuple(row) for row in queued] == [("amina", reply)]
