@@ -12,6 +12,7 @@ from server import health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
+from server.console import views as console_views
 from server.db import create_engine, create_sessionmaker, upgrade
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
@@ -20,6 +21,7 @@ from server.live import views as live_views
 from server.live.runtime import live_runtime
 from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
+from server.moderation import tool_views as moderation_tool_views
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
@@ -82,4 +84,5 @@ def create_app(settings: Settings) -> web.Application:
     live_views.setup(app)
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
+    app.add_routes([*moderation_tool_views.routes, *console_views.routes])
     return app

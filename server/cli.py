@@ -64,8 +64,21 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    print(mint_token(settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl))
+    token = mint_token(settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl)
+    if args.console:
+        from server.console.views import console_link
+
+        base = args.base_url or f"http://{settings.host}:{settings.port}"
+        print(console_link(base, token))
+    else:
+        print(token)
     return 0
+
+
+def _deadletters(settings: Settings, args: argparse.Namespace) -> int:
+    from server.moderation.deadletters_cli import run
+
+    return asyncio.run(run(settings, args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,7 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True)
     token.add_argument("--role", action="append", choices=["moderator", "editor", "admin"])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    token.add_argument(
+        "--console", action="store_true", help="print a ready /console/ link (token in fragment)"
+    )
+    token.add_argument("--base-url", default=None, help="console origin (default host:port)")
     token.set_defaults(run=_token)
+
+    dead = commands.add_parser("deadletters", help="list or replay comments whose scoring failed")
+    dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)
+    dead_list = dead_commands.add_parser("list", help="print dead letters, newest first")
+    dead_list.add_argument("--limit", type=int, default=50)
+    dead_replay = dead_commands.add_parser("replay", help="send dead letters back to scoring")
+    dead_replay.add_argument("comment_ids", nargs="*", type=int, metavar="COMMENT_ID")
+    dead_replay.add_argument("--all", action="store_true", help="replay every dead letter")
+    dead.set_defaults(run=_deadletters)
     return parser
 
 

@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     # within it, this process's own at once.
     liveblog_page_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
+    # Console: the host site's sign-in page; it sends staff back to /console/#token=JWT.
+    console_login_url: Annotated[str, Field(pattern=r"^https?://[^\s#]+$")] | None = None
+
     @property
     def embedded(self) -> bool:
         """True when running on SQLite: the single-process default."""
