@@ -244,9 +244,8 @@ async def _with_public(
     if not appearing:
         return changes
     authors = {comments[c.comment_id].author_id for c in appearing}
-    names = dict(
-        (await session.execute(select(User.id, User.name).where(User.id.in_(authors)))).tuples()
-    )
+    rows = await session.execute(select(User.id, User.name).where(User.id.in_(authors)))
+    names = dict(rows.tuples().all())
     ids = {c.comment_id for c in appearing}
     out = []
     for change in changes:
