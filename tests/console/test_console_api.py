@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import jwt
+import pydantic
+import pytest
 
 from server.cli import main
 from tests.conftest import JWT_SECRET, auth
@@ -10,37 +12,17 @@ from tests.conftest import JWT_SECRET, auth
 SESSION = "/api/v1/console/session"
 
 
-async def test_page_is_served_without_data(client):
-    r = await client.get("/console/")
-    assert r.status == 200 and r.content_type == "text/html"
-    page = await r.text()
-    assert 'id="baraza-console"' in page and "/console/console.js?v=" in page
-    assert r.headers["Cache-Control"] == "no-store"
-    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
-    assert r.headers["Referrer-Policy"] == "no-referrer"
-    assert '<meta name="baraza-login-url" content="">' in page
-    r = await client.get("/console", allow_redirects=False)
-    assert r.status == 308 and r.headers["Location"] == "/console/"
-
-
-async def test_login_url_is_handed_to_the_page(make_settings, make_client):
-    client = await make_client(make_settings(console_login_url="https://news.example/login?a=1&b=2"))
-    page = await (await client.get("/console/")).text()
-    assert '<meta name="baraza-login-url" content="https://news.example/login?a=1&amp;b=2">' in page
+async def test_config_names_the_login_page(client, make_settings, make_client):
+    r = await client.get("/api/v1/console/config")
+    assert r.status == 200 and await r.json() == {"login_url": None}
+    other = await make_client(make_settings(console_login_url="https://news.example/login?a=1"))
+    r = await other.get("/api/v1/console/config")
+    assert await r.json() == {"login_url": "https://news.example/login?a=1"}
 
 
 def test_login_url_must_be_http(make_settings):
-    import pydantic
-    import pytest
-
     with pytest.raises(pydantic.ValidationError):
         make_settings(console_login_url="javascript:alert(1)")
-
-
-async def test_a_token_in_the_query_string_is_refused(client, token):
-    r = await client.get("/console/", params={"token": token("m", roles=["moderator"])})
-    assert r.status == 400
-    assert (await r.json())["error"]["code"] == "token_in_query"
 
 
 async def test_session_accepts_staff_and_refuses_readers(client, token):
@@ -56,11 +38,6 @@ async def test_session_accepts_staff_and_refuses_readers(client, token):
     assert r.status == 401
     r = await client.get(SESSION, headers=auth(token("mod-1", roles=["moderator"], ttl=-100)))
     assert r.status == 401
-
-
-async def test_unknown_asset_is_a_404(client):
-    r = await client.get("/console/other.js")
-    assert r.status == 404 and (await r.json())["error"]["code"] == "not_found"
 
 
 def test_token_console_prints_a_ready_link(monkeypatch, capsys):
