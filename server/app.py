@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import health
+from server import assets, health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
@@ -82,4 +82,5 @@ def create_app(settings: Settings) -> web.Application:
     live_views.setup(app)
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
+    assets.setup(app)
     return app

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from server.assets import Asset
     from server.auth import Principal
     from server.db import Sessionmaker
     from server.jobs.base import JobQueue
@@ -30,6 +31,8 @@ HUB: web.AppKey[Hub] = web.AppKey("live_hub")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 LIVEBLOG_PAGES: web.AppKey[PageCache] = web.AppKey("liveblog_pages")
 THREAD_PAGES: web.AppKey[PageCache] = web.AppKey("thread_pages")
+# The built front end (server/static/), URL path -> file: see server/assets.py.
+ASSETS: web.AppKey[dict[str, Asset]] = web.AppKey("assets")
 # Extra /readyz checks registered by components (the scorer, the live hub): name -> check.
 ReadinessCheck = Callable[[web.Application], Awaitable[dict[str, Any]]]
 READINESS_CHECKS: web.AppKey[dict[str, ReadinessCheck]] = web.AppKey("readiness_checks")
