@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import assets, health
+from server import assets, cors, health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
@@ -83,4 +83,5 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
     assets.setup(app)
+    cors.setup(app)  # last: it adds the preflight of every API route
     return app

@@ -7,14 +7,16 @@ where they need one, and pass it down.
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_JWT_SECRET = "baraza-insecure-development-secret-change-me"  # noqa: S105 - refused outside the embedded default
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./baraza.db"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class LogFormat(enum.StrEnum):
@@ -48,7 +50,9 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     max_request_bytes: PositiveInt = 64 * 1024
     trusted_proxies: bool = False
-    cors_origins: list[str] = Field(default_factory=list)
+    # Pages allowed to call the API and open live connections: exact origins, comma-separated
+    # (e.g. "https://news.example,https://www.news.example").
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Auth
     jwt_secret: str = DEFAULT_JWT_SECRET
@@ -134,6 +138,24 @@ class Settings(BaseSettings):
         if self.embedded_worker is not None:
             return self.embedded_worker
         return self.redis_url is None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return items
+        origins = []
+        for item in items:
+            origin = str(item).strip().rstrip("/")
+            if not origin:
+                continue
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+            origins.append(origin.lower())
+        return origins
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
