@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import health
+from server import assets, cors, health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
@@ -17,7 +17,9 @@ from server.db import create_engine, create_sessionmaker, upgrade
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
+from server.lifecycle.subscribers import build_relay
 from server.live import views as live_views
+from server.live.base import PAGES_CHANNEL
 from server.live.runtime import live_runtime
 from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
@@ -27,13 +29,17 @@ from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
 from server.settings import Settings
 from server.typedefs import (
+    CHANNELS,
     ENGINE,
+    EVENTS,
+    HUB,
     JOBS,
     RATE_LIMITER,
     READINESS_CHECKS,
     REDIS,
     SESSIONMAKER,
     SETTINGS,
+    THREAD_PAGES,
 )
 from workers.main import scoring_ctx
 
@@ -69,6 +75,14 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Committed comment events reach channels and, on every process, the page caches."""
+    pages = app[THREAD_PAGES]
+    app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
+    await app[HUB].watch(PAGES_CHANNEL, pages.forget)
+    yield
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the application; its resources open on startup and close on cleanup."""
     app = web.Application(
@@ -77,7 +91,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[READINESS_CHECKS] = {}
-    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx])
+    app.cleanup_ctx.extend(
+        [_database_ctx, _redis_ctx, _channels_ctx, _lifecycle_ctx, scoring_ctx]
+    )
     app.add_routes(health.routes)
     app.add_routes(comment_views.setup(app))
     app.add_routes(article_views.routes)
@@ -85,4 +101,6 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
     app.add_routes([*moderation_tool_views.routes, *console_views.routes])
+    assets.setup(app)
+    cors.setup(app)  # last: it adds the preflight of every API route
     return app

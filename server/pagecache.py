@@ -13,6 +13,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from server.live.base import Event
+
 
 @dataclass(frozen=True, slots=True)
 class CachedRead:
@@ -89,6 +91,11 @@ class PageCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+    def forget(self, event: Event) -> None:
+        """A ``pages.changed`` event from any process: forget the articles it names."""
+        for article_id in event.data.get("article_ids", ()):
+            self.invalidate(str(article_id))
 
     def invalidate(self, article_id: str) -> None:
         """Forget the article's reads (after a write through this process)."""

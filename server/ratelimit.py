@@ -12,6 +12,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.errors import TooManyRequests
+from server.proxies import parse_trusted_proxies
 from server.settings import Settings
 from server.typedefs import SETTINGS
 
@@ -57,11 +58,7 @@ class RateLimiter:
 
 
 def client_ip(request: web.Request) -> str:
-    """The caller's address; behind a trusted proxy, the first X-Forwarded-For hop."""
-    settings = request.app[SETTINGS]
-    if settings.trusted_proxies:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
-    return request.remote or "unknown"
+    """The caller's address: only hops appended by trusted proxies are believed."""
+    proxies = parse_trusted_proxies(request.app[SETTINGS].trusted_proxies)
+    forwarded = request.headers.get("X-Forwarded-For") if proxies.enabled else None
+    return proxies.client(request.remote, forwarded) or "unknown"

@@ -7,14 +7,18 @@ where they need one, and pass it down.
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from server.proxies import parse_trusted_proxies
 
 DEFAULT_JWT_SECRET = "baraza-insecure-development-secret-change-me"  # noqa: S105 - refused outside the embedded default
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./baraza.db"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class LogFormat(enum.StrEnum):
@@ -47,8 +51,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     max_request_bytes: PositiveInt = 64 * 1024
-    trusted_proxies: bool = False
-    cors_origins: list[str] = Field(default_factory=list)
+    # Off, `true` (one proxy), a hop count, or the proxies' networks (server/proxies.py).
+    trusted_proxies: str = ""
+    # Pages allowed to call the API and open live connections: exact origins, comma-separated
+    # (e.g. "https://news.example,https://www.news.example").
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Auth
     jwt_secret: str = DEFAULT_JWT_SECRET
@@ -67,8 +74,6 @@ class Settings(BaseSettings):
     # Anonymous thread pages are served from a per-process cache this long (0 turns it off);
     # writes through the process drop an article's pages at once, others show within it.
     thread_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
-    # Reports that send a published comment back to a human (the policy's default too).
-    report_hold_count: Annotated[int, Field(ge=0)] = 3
 
     # Rate limits (limits' notation, e.g. "10/minute;100/hour")
     rate_limit_comments_user: str = "10/minute;200/day"
@@ -138,6 +143,24 @@ class Settings(BaseSettings):
             return self.embedded_worker
         return self.redis_url is None
 
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return items
+        origins = []
+        for item in items:
+            origin = str(item).strip().rstrip("/")
+            if not origin:
+                continue
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+            origins.append(origin.lower())
+        return origins
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
@@ -156,6 +179,7 @@ class Settings(BaseSettings):
         if len(self.jwt_secret.encode()) < 32:
             # RFC 7518 §3.2: an HS256 key must be at least 256 bits.
             raise ValueError("BARAZA_JWT_SECRET must be at least 32 bytes")
+        parse_trusted_proxies(self.trusted_proxies)
         if self.page_size > self.max_page_size:
             raise ValueError("page_size must not exceed max_page_size")
         if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):

@@ -23,7 +23,15 @@ from server.live.coalesce import CoalescingChannels
 from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
 from server.settings import Settings
-from server.typedefs import CHANNELS, JOBS, READINESS_CHECKS, REDIS, SESSIONMAKER, SETTINGS
+from server.typedefs import (
+    CHANNELS,
+    EVENTS,
+    JOBS,
+    READINESS_CHECKS,
+    REDIS,
+    SESSIONMAKER,
+    SETTINGS,
+)
 from workers.heartbeat import remote_scorer_check
 from workers.service import ScoringService
 
@@ -140,7 +148,7 @@ class _Embedded:
         self._service = ScoringService(
             settings=settings, sessionmaker=app[SESSIONMAKER], jobs=app[JOBS],
             channels=app[CHANNELS], redis=app[REDIS], scorer=self._scorer,
-            concurrency=settings.worker_concurrency,
+            concurrency=settings.worker_concurrency, events=app[EVENTS],
         )
         self._service.start()
 

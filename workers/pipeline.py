@@ -23,6 +23,8 @@ from server.comments.models import Comment, CommentStatus
 from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import Job
+from server.lifecycle.relay import EventRelay
+from server.lifecycle.subscribers import build_relay
 from server.live.base import ChannelBroker
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
@@ -30,7 +32,6 @@ from server.users.models import User, UserStatus
 from workers import metrics
 from workers.analysis import Analysis, Failure, analyse
 from workers.consumer import BatchResult
-from workers.events import Decided, publish_decisions
 from workers.judge import PolicyJudge, Verdict
 
 if TYPE_CHECKING:
@@ -41,6 +42,14 @@ log = logging.getLogger(__name__)
 ACTION = "auto_moderate"
 GIVE_UP_ACTION = "scoring_failed"
 REASON_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A comment the worker just decided, as committed."""
+
+    comment_id: int
+    status: CommentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +76,11 @@ class Pipeline:
         channels: ChannelBroker,
         scorer: Scorer,
         judge: PolicyJudge,
+        events: EventRelay | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._channels = channels
+        # Inside the server the app's relay (and its subscribers); a worker process its own.
+        self._events = events or build_relay(sessionmaker, channels)
         self._scorer = scorer
         self._judge = judge
         # One model call at a time: the model already uses every core it is given, and
@@ -89,7 +100,6 @@ class Pipeline:
         if subjects:
             verdicts = await self._judge_all(subjects, errors)
             decided = await self._apply(verdicts, errors)
-            await publish_decisions(self._sessionmaker, self._channels, decided)
         for item in decided:
             metrics.DECISIONS.labels(item.status.value).inc()
         result = BatchResult()
@@ -105,7 +115,7 @@ class Pipeline:
         """Hold a comment whose scoring keeps failing, with the error as its reason."""
         now = utcnow()
         reason = _clip(f"held: scoring failed ({error})")
-        async with self._sessionmaker.begin() as session:
+        async with self._events.transaction() as session:
             comment = await lock_comment(session, comment_id)
             if comment is None or comment.status != CommentStatus.pending:
                 return
@@ -115,12 +125,7 @@ class Pipeline:
                 action=GIVE_UP_ACTION, now=now, reason=reason,
                 details={"rule": "scoring_failed", "error": error[:1000]},
             )
-            author = await session.get(User, comment.author_id)
-            item = Decided(
-                comment, CommentStatus.held, author.name if author else None, GIVE_UP_ACTION
-            )
         metrics.DECISIONS.labels(CommentStatus.held.value).inc()
-        await publish_decisions(self._sessionmaker, self._channels, [item])
 
     async def _load(self, comment_ids: Sequence[int], now: dt.datetime) -> list[Subject]:
         async with self._sessionmaker() as session:
@@ -187,7 +192,7 @@ class Pipeline:
     ) -> list[Decided]:
         decided: list[Decided] = []
         now = utcnow()  # decided_at: when the decision is stored, after scoring
-        async with self._sessionmaker.begin() as session:
+        async with self._events.transaction() as session:
             targets = await lock_for_decisions(session, list(verdicts))
             comments = [targets[comment_id] for comment_id in sorted(targets)]
             # The counter updates inside transition are SQL increments that do not read these
@@ -199,7 +204,7 @@ class Pipeline:
                     if comment.status != CommentStatus.pending or comment.body != subject.body:
                         continue  # decided meanwhile, or edited: its own job decides the new text
                     await self._decide_one(session, comment, analysis, verdict, now)
-                    decided.append(Decided(comment, verdict.status, subject.author_name, ACTION))
+                    decided.append(Decided(comment.id, verdict.status))
         return decided
 
     async def _decide_one(

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from server.db import Sessionmaker
 from server.jobs.base import JobQueue
+from server.lifecycle.relay import EventRelay
 from server.live.base import ChannelBroker
 from server.settings import Settings
 from workers.consumer import Consumer, ConsumerConfig
@@ -49,13 +50,15 @@ class ScoringService:
         redis: Redis | None,
         scorer: Scorer,
         concurrency: int,
+        events: EventRelay | None = None,
     ) -> None:
         self.stopping = asyncio.Event()
         self._settings = settings
         self._redis = redis
         self._tasks: list[asyncio.Task[None]] = []
         self.pipeline = Pipeline(
-            sessionmaker=sessionmaker, channels=channels, scorer=scorer, judge=PolicyJudge()
+            sessionmaker=sessionmaker, channels=channels, scorer=scorer, judge=PolicyJudge(),
+            events=events,
         )
         prefix = consumer_prefix()
         self.consumers = [

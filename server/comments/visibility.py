@@ -1,8 +1,10 @@
-"""Status transitions of a comment, the counters that follow them, and their audit record.
+"""Status transitions of a comment, the counters that follow them, their audit record and event.
 
 Every change of a comment's status, by its author, the scoring worker or a moderator, goes
 through ``transition`` (or ``transition_many`` for a batch) so that reply counts, article counts,
-user history and the audit log stay exact. Callers lock the comment rows first (``lock_comment``).
+user history and the audit log stay exact, and a ``CommentEvent`` lands in the transaction's
+outbox (``server.lifecycle``), published after commit. Featuring goes through ``feature``.
+Callers lock the comment rows first (``lock_comment``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
+from server.comments.schemas import public_comment
 from server.db import Base
+from server.lifecycle.audit import audit_row
+from server.lifecycle.events import CommentEvent, EventKind, kind_of, record
 from server.moderation.models import ModerationAction
 from server.users.models import User
 
@@ -85,17 +90,102 @@ def _record(
     reason: str | None,
     details: dict[str, Any] | None,
 ) -> ModerationAction:
-    return ModerationAction(
-        actor_id=actor,
+    return audit_row(
+        actor=actor,
         action=action,
-        comment_id=comment.id,
-        subject_user_id=comment.author_id,
+        comment=comment,
         before=before.value,
         after=comment.status,
         reason=reason,
         details=details,
-        created_at=now,
+        now=now,
     )
+
+
+def comment_event(
+    comment: Comment,
+    kind: EventKind,
+    *,
+    actor: str,
+    action: str,
+    before: CommentStatus,
+    was_visible: bool,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CommentEvent:
+    """The event of ``comment`` as it stands now (its public JSON if it just appeared)."""
+    appeared = comment.visible and not was_visible
+    return CommentEvent(
+        kind=kind,
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        author_id=comment.author_id,
+        actor=actor,
+        action=action,
+        before=before,
+        after=CommentStatus(comment.status),
+        was_visible=was_visible,
+        visible=comment.visible,
+        featured=comment.featured,
+        reason=reason,
+        public=public_comment(comment, None, viewer=None) if appeared else None,
+        data=data or {},
+    )
+
+
+def _event(
+    session: AsyncSession,
+    comment: Comment,
+    before: CommentStatus,
+    was_visible: bool,
+    *,
+    actor: str,
+    action: str,
+    reason: str | None,
+) -> None:
+    kind = kind_of(CommentStatus(comment.status), action)
+    record(
+        session,
+        comment_event(
+            comment, kind, actor=actor, action=action, before=before,
+            was_visible=was_visible, reason=reason,
+        ),
+    )
+
+
+def feature(
+    session: AsyncSession,
+    comment: Comment,
+    *,
+    on: bool,
+    actor: str,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> ModerationAction:
+    """Feature (or unfeature) a locked, published comment: the column, audit row and event."""
+    comment.featured, comment.updated_at = on, now
+    action = "feature" if on else "unfeature"
+    status = CommentStatus(comment.status)
+    row = audit_row(
+        actor=actor,
+        action=action,
+        comment=comment,
+        before=status.value,
+        after=status.value,
+        reason=reason,
+        details={"featured": {"before": not on, "after": on}},
+        now=now,
+    )
+    session.add(row)
+    kind = EventKind.featured if on else EventKind.unfeatured
+    record(
+        session,
+        comment_event(
+            comment, kind, actor=actor, action=action, before=status,
+            was_visible=comment.visible, reason=reason,
+        ),
+    )
+    return row
 
 
 async def transition(
@@ -112,11 +202,12 @@ async def transition(
     """Move ``comment`` to ``status``, keep every counter exact, and write the audit row."""
     before, was_visible = _move(comment, status, now, reason)
     await _adjust_counters(session, comment, before, status, was_visible)
-    record = _record(
+    row = _record(
         comment, before, actor=actor, action=action, now=now, reason=reason, details=details
     )
-    session.add(record)
-    return record
+    session.add(row)
+    _event(session, comment, before, was_visible, actor=actor, action=action, reason=reason)
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +309,10 @@ async def transition_many(
     for move in moves:
         before, was_visible = _move(move.comment, move.status, now, move.reason)
         deltas.add(move.comment, before, move.status, was_visible)
+        _event(
+            session, move.comment, before, was_visible,
+            actor=actor, action=action, reason=move.reason,
+        )
         records.append(
             _record(
                 move.comment,

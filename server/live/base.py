@@ -37,9 +37,13 @@ class EventType(enum.StrEnum):
     queue_counts = "queue.counts"
     comment_queued = "comment.queued"
     comment_decided = "comment.decided"
+    # Internal: on PAGES_CHANNEL only, never sent to clients.
+    pages_changed = "pages.changed"
 
 
 MODERATION_CHANNEL = "moderation"
+# Every server process listens here to drop cached pages; clients cannot subscribe to it.
+PAGES_CHANNEL = "pages"
 _ARTICLE_CHANNEL = re.compile(r"^article:[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")
 
 

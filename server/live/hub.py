@@ -19,7 +19,7 @@ import os
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from server.errors import TooManyRequests, Unavailable
@@ -130,11 +130,17 @@ class Hub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        # Internal channels this process listens to for itself (``watch``), not for clients.
+        self._watchers: dict[str, list[Callable[[Event], None]]] = {}
+        self._started = False
         self.closing = False
 
     # Lifecycle
     async def start(self) -> None:
         await self._broker.start(self._on_event, self._on_resync)
+        self._started = True
+        for name in self._watchers:
+            self._spawn(self._listen_for_watchers(name), name=f"live-watch-{name}")
         self._presence_task = asyncio.create_task(self._presence_loop(), name="live-presence")
         self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="live-heartbeat")
 
@@ -155,6 +161,29 @@ class Hub:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._presence.clear()
+
+    async def watch(self, channel: str, callback: Callable[[Event], None]) -> None:
+        """Call ``callback`` with every event of an internal ``channel`` (e.g. ``pages``)."""
+        first = channel not in self._watchers
+        self._watchers.setdefault(channel, []).append(callback)
+        if first and self._started:
+            try:
+                await self._broker.listen(channel)
+            except Exception:
+                log.warning("could not listen to %s; retrying", channel, exc_info=True)
+                self._spawn(self._listen_for_watchers(channel), name=f"live-watch-{channel}")
+
+    async def _listen_for_watchers(self, channel: str) -> None:
+        # Comments must still be taken while Redis is down: keep trying in the background.
+        delay = 0.5
+        while True:
+            try:
+                await self._broker.listen(channel)
+                return
+            except Exception:
+                log.warning("could not listen to %s; retrying", channel, exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -281,6 +310,11 @@ class Hub:
 
     # Broker callbacks
     def _on_event(self, event: Event) -> None:
+        for callback in self._watchers.get(event.channel, ()):
+            try:
+                callback(event)
+            except Exception:
+                log.warning("a watcher of %s failed", event.channel, exc_info=True)
         channel = self._channels.get(event.channel)
         if channel is not None and not channel.receive(event):
             self._spawn(self._fill(channel), name=f"live-fill-{channel.name}")

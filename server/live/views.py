@@ -9,6 +9,7 @@ from aiohttp import WSMsgType, web
 
 from server.articles.service import check_article_id
 from server.auth import Principal, Role, current_principal, decode_token
+from server.cors import check_origin
 from server.errors import ApiError, BadRequest
 from server.live.base import MODERATION_CHANNEL, article_channel, valid_channel
 from server.live.connection import SseConnection, WsConnection
@@ -57,6 +58,7 @@ def _check_access(conn: WsConnection | SseConnection, channel: str) -> None:
 
 async def live_socket(request: web.Request) -> web.StreamResponse:
     hub, settings = request.app[HUB], request.app[SETTINGS]
+    check_origin(request)
     principal = _principal(request)
     ip = client_ip(request)
     hub.admit(ip)
@@ -129,6 +131,7 @@ def _since(request: web.Request) -> int | None:
 
 async def article_events(request: web.Request) -> web.StreamResponse:
     hub, settings = request.app[HUB], request.app[SETTINGS]
+    check_origin(request)
     channel = article_channel(check_article_id(request.match_info["article_id"]))
     since = _since(request)
     ip = client_ip(request)

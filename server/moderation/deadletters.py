@@ -21,9 +21,8 @@ from server.comments.visibility import Move, lock_comments, transition_many
 from server.db import Sessionmaker, utcnow
 from server.errors import NotFound
 from server.jobs.base import JobQueue
-from server.live.base import ChannelBroker
+from server.lifecycle.relay import EventRelay
 from server.moderation.audit import _entry as audit_entry
-from server.moderation.events import Change, publish_changes
 from server.moderation.models import ModerationAction
 from server.moderation.queues import build_items, item_rows, latest_rule
 from server.moderation.schemas import ItemError, QueueItem
@@ -120,16 +119,17 @@ async def count_dead_letters(*, sessionmaker: Sessionmaker) -> int:
 
 async def replay(
     *,
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     jobs: JobQueue,
-    channels: ChannelBroker,
     actor: str,
     comment_ids: Sequence[int],
 ) -> ReplayResponse:
-    """Send dead letters back to the scorers; anything else named fails on its own."""
+    """Send dead letters back to the scorers; anything else named fails on its own.
+
+    Their events (back to ``pending``) are published after the commit by ``events``."""
     ids = list(dict.fromkeys(comment_ids))
     now = utcnow()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         dead = set(
             (
                 await session.scalars(
@@ -143,10 +143,8 @@ async def replay(
         for comment in locked:
             comment.decision_reason, comment.decided_at = None, None
         await transition_many(session, moves, actor=actor, action=REPLAY_ACTION, now=now)
-        changes = [_change(c, actor) for c in locked]
-    replayed = {change.comment_id for change in changes}
+        replayed = {comment.id for comment in locked}
     await enqueue_scoring(jobs, sorted(replayed))
-    await publish_changes(sessionmaker, channels, changes)
     results = [
         ReplayResult(id=i, ok=True)
         if i in replayed
@@ -159,17 +157,4 @@ async def replay(
     ]
     return ReplayResponse(
         replayed=len(replayed), failed=len(results) - len(replayed), results=results
-    )
-
-
-def _change(comment: Comment, actor: str) -> Change:
-    return Change(
-        comment_id=comment.id,
-        article_id=comment.article_id,
-        actor_id=actor,
-        action=REPLAY_ACTION,
-        before=CommentStatus.held,
-        after=CommentStatus.pending,
-        was_visible=False,
-        featured=comment.featured,
     )

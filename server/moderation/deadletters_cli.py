@@ -14,6 +14,8 @@ from server.db import Sessionmaker, create_engine, create_sessionmaker
 from server.jobs.base import JobQueue
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
+from server.lifecycle.relay import EventRelay
+from server.lifecycle.subscribers import build_relay
 from server.live.base import ChannelBroker
 from server.live.memory import MemoryChannelBroker
 from server.live.redis import RedisChannelBroker
@@ -29,7 +31,7 @@ CLI_ACTOR = "cli"
 class _Services:
     sessionmaker: Sessionmaker
     jobs: JobQueue
-    channels: ChannelBroker
+    events: EventRelay
 
 
 @contextlib.asynccontextmanager
@@ -50,7 +52,8 @@ async def _services(settings: Settings) -> AsyncIterator[_Services]:
                 history_size=settings.live_history_size,
                 history_ttl=settings.live_history_ttl_seconds,
             )
-        yield _Services(create_sessionmaker(engine), jobs, channels)
+        sessionmaker = create_sessionmaker(engine)
+        yield _Services(sessionmaker, jobs, build_relay(sessionmaker, channels))
     finally:
         if redis is not None:
             await redis.aclose()
@@ -109,9 +112,8 @@ async def _replay(services: _Services, comment_ids: list[int], *, replay_all: bo
     failed = 0
     for start in range(0, len(ids), MAX_BULK_IDS):
         outcome = await deadletters.replay(
-            sessionmaker=services.sessionmaker,
+            events=services.events,
             jobs=services.jobs,
-            channels=services.channels,
             actor=CLI_ACTOR,
             comment_ids=ids[start : start + MAX_BULK_IDS],
         )

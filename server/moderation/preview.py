@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,12 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.articles.models import Article, ModerationMode
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus
-from server.comments.schemas import public_comment
 from server.comments.visibility import Move, transition_many
 from server.db import Sessionmaker, utcnow
 from server.errors import Unprocessable
-from server.live.base import ChannelBroker
-from server.moderation.events import Change, publish_changes
+from server.lifecycle.relay import EventRelay
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
 from server.moderation.policy import CommentFacts, Decision, PolicyConfig, decide
@@ -179,79 +177,43 @@ async def preview(*, sessionmaker: Sessionmaker, request: PreviewRequest) -> Pre
 
 async def apply(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     request: ApplyRequest,
 ) -> PreviewResponse:
-    """Re-decide the last ``limit`` machine-decided comments under the policy in force."""
+    """Re-decide the last ``limit`` machine-decided comments under the policy in force
+    (their events are published after the commit by ``events``)."""
     now = utcnow()
-    async with sessionmaker() as session:
+    async with events.sessionmaker() as session:
         policy = await load_policy(session)
         outcomes = await _evaluate(
             session, policy, limit=request.limit, article_id=request.article_id, now=now
         )
     changed = {o.comment_id: o for o in outcomes if o.decision.status is not o.before}
 
-    async def unit_of_work() -> list[Change]:
-        return await _store(sessionmaker, changed, principal.sub, now)
+    async def unit_of_work() -> int:
+        return await _store(events, changed, principal.sub, now)
 
-    changes = await retry_deadlocks(unit_of_work)
-    await publish_changes(sessionmaker, channels, changes)
-    return _report(outcomes, applied=len(changes))
+    applied = await retry_deadlocks(unit_of_work)
+    return _report(outcomes, applied=applied)
 
 
 async def _store(
-    sessionmaker: Sessionmaker, changed: dict[int, _Outcome], actor: str, now: dt.datetime
-) -> list[Change]:
+    events: EventRelay, changed: dict[int, _Outcome], actor: str, now: dt.datetime
+) -> int:
     if not changed:
-        return []
-    async with sessionmaker.begin() as session:
+        return 0
+    async with events.transaction() as session:
         locked = await lock_for_decisions(session, sorted(changed))
         moves: list[Move] = []
-        changes: list[Change] = []
         for comment_id in sorted(locked):
             comment, outcome = locked[comment_id], changed[comment_id]
             if comment.status != outcome.before.value or comment.body != outcome.body:
                 continue  # decided or edited since it was evaluated: leave it
             decision = outcome.decision
-            was_visible = comment.visible
             if decision.status is not CommentStatus.approved:
                 comment.featured = False
             details = {"rule": decision.rule.value, **decision.details, "reevaluated": True}
             moves.append(Move(comment, decision.status, decision.reason, details))
-            changes.append(
-                Change(
-                    comment_id=comment.id,
-                    article_id=comment.article_id,
-                    actor_id=actor,
-                    action=ACTION,
-                    before=outcome.before,
-                    after=decision.status,
-                    was_visible=was_visible,
-                    featured=comment.featured,
-                )
-            )
         await transition_many(session, moves, actor=actor, action=ACTION, now=now)
-        return await _with_public(session, changes, locked)
-
-
-async def _with_public(
-    session: AsyncSession, changes: list[Change], comments: dict[int, Comment]
-) -> list[Change]:
-    """Newly published comments carry their public JSON, so readers' pages show them live."""
-    appearing = [c for c in changes if not c.was_visible and c.after is CommentStatus.approved]
-    if not appearing:
-        return changes
-    authors = {comments[c.comment_id].author_id for c in appearing}
-    rows = await session.execute(select(User.id, User.name).where(User.id.in_(authors)))
-    names = dict(rows.tuples().all())
-    ids = {c.comment_id for c in appearing}
-    out = []
-    for change in changes:
-        if change.comment_id in ids:
-            comment = comments[change.comment_id]
-            public = public_comment(comment, names.get(comment.author_id), viewer=None)
-            change = replace(change, published=dict(public))
-        out.append(change)
-    return out
+    return len(moves)

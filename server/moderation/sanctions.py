@@ -16,10 +16,10 @@ from server.auth import Principal
 from server.comments.models import Comment, CommentStatus
 from server.db import Sessionmaker, utcnow
 from server.errors import NotFound, Unprocessable
-from server.live.base import ChannelBroker
-from server.moderation.events import Change, publish_changes
+from server.lifecycle.audit import audit_row
+from server.lifecycle.relay import EventRelay
+from server.moderation.events import Change
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
-from server.moderation.models import ModerationAction
 from server.moderation.queues import excerpt
 from server.moderation.schemas import (
     StatusChangeResponse,
@@ -112,8 +112,7 @@ def check_change(change: UserStatusChange, now: dt.datetime) -> None:
 
 async def set_status(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     user_id: str,
     change: UserStatusChange,
@@ -123,21 +122,20 @@ async def set_status(
     check_change(change, now)
 
     async def unit_of_work() -> tuple[UserPage, list[Change]]:
-        return await _set_status(sessionmaker, principal.sub, user_id, change, now)
+        return await _set_status(events, principal.sub, user_id, change, now)
 
     page, changes = await retry_deadlocks(unit_of_work)
-    await publish_changes(sessionmaker, channels, changes)
     return StatusChangeResponse(user=page, rejected_comment_ids=[c.comment_id for c in changes])
 
 
 async def _set_status(
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     actor: str,
     user_id: str,
     change: UserStatusChange,
     now: dt.datetime,
 ) -> tuple[UserPage, list[Change]]:
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         awaiting: list[int] = []
         if change.reject_comments:
             awaiting = list(
@@ -181,8 +179,8 @@ def _record(
     user.suspended_until = change.until if change.status is UserStatus.suspended else None
     user.status_reason = change.reason
     session.add(
-        ModerationAction(
-            actor_id=actor,
+        audit_row(
+            actor=actor,
             action="user.status",
             subject_user_id=user.id,
             before=before,
@@ -192,7 +190,7 @@ def _record(
                 "until": change.until.isoformat() if change.until else None,
                 "rejected_comment_ids": rejected,
             },
-            created_at=now,
+            now=now,
         )
     )
 

@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus, Report
-from server.comments.schemas import public_comment
 from server.comments.service import enqueue_scoring
-from server.comments.visibility import Move, lock_comments, transition, transition_many
-from server.db import Sessionmaker, utcnow
+from server.comments.visibility import Move, feature, lock_comments, transition, transition_many
+from server.db import utcnow
 from server.errors import Unprocessable
 from server.jobs.base import JobQueue
-from server.live.base import ChannelBroker
-from server.moderation.events import Change, publish_changes
+from server.lifecycle.relay import EventRelay
+from server.moderation.events import Change
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
 from server.moderation.queues import in_queue
@@ -43,7 +42,6 @@ from server.moderation.schemas import (
     ReevaluateRequest,
     ReevaluateResponse,
 )
-from server.users.models import User
 
 MODERATOR_RULE = "moderator"
 _TARGET = {
@@ -158,21 +156,8 @@ def _feature(
     now: dt.datetime,
     note: str | None,
 ) -> Change:
-    comment.featured, comment.updated_at = on, now
+    feature(session, comment, on=on, actor=actor, now=now, reason=note)
     action = "feature" if on else "unfeature"
-    session.add(
-        ModerationAction(
-            actor_id=actor,
-            action=action,
-            comment_id=comment.id,
-            subject_user_id=comment.author_id,
-            before=comment.status,
-            after=comment.status,
-            reason=note,
-            details={"featured": {"before": not on, "after": on}},
-            created_at=now,
-        )
-    )
     status = CommentStatus(comment.status)
     return Change(
         comment_id=comment.id,
@@ -233,8 +218,7 @@ def _applied(comment: Comment, change: Change) -> DecisionResult:
 
 async def decide(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     request: DecisionRequest,
 ) -> DecisionResponse:
@@ -248,28 +232,26 @@ async def decide(
     now = utcnow()
 
     async def unit_of_work() -> _Batch:
-        return await _decide_all(sessionmaker, request, ids, principal.sub, now)
+        return await _decide_all(events, request, ids, principal.sub, now)
 
     batch = await retry_deadlocks(unit_of_work)
-    await publish_changes(sessionmaker, channels, batch.changes)
     return _response(request.action, batch.results)
 
 
 async def _decide_all(
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     request: DecisionRequest,
     ids: Sequence[int],
     actor: str,
     now: dt.datetime,
 ) -> _Batch:
     batch = _Batch()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         locked = await lock_for_decisions(session, ids)
         # The rows are locked and nothing below reads them back: flushing each comment before
         # every counter UPDATE would cost a round trip per comment. One flush at commit.
         with session.no_autoflush:
             await _decide_locked(session, batch, locked, request, ids, actor, now)
-        await _attach_published(session, batch.changes, locked)
         batch.results = await _with_last_actions(session, batch.results)
     return batch
 
@@ -327,28 +309,6 @@ def _response(action: DecisionAction, results: list[DecisionResult]) -> Decision
     )
 
 
-async def _attach_published(
-    session: AsyncSession, changes: list[Change], comments: dict[int, Comment]
-) -> None:
-    """Give every newly visible comment its public JSON (readers' pages show it live)."""
-    appearing = [
-        i for i, c in enumerate(changes) if not c.was_visible and c.after is CommentStatus.approved
-    ]
-    if not appearing:
-        return
-    authors = {comments[changes[i].comment_id].author_id for i in appearing}
-    rows = await session.execute(select(User.id, User.name).where(User.id.in_(authors)))
-    names = dict(rows.tuples().all())
-    for i in appearing:
-        comment = comments[changes[i].comment_id]
-        public = public_comment(comment, names.get(comment.author_id), viewer=None)
-        changes[i] = _with_public(changes[i], public)
-
-
-def _with_public(change: Change, public: dict[str, object]) -> Change:
-    return replace(change, published=dict(public))
-
-
 async def _with_last_actions(
     session: AsyncSession, results: list[DecisionResult]
 ) -> list[DecisionResult]:
@@ -388,9 +348,8 @@ async def last_actions(session: AsyncSession, ids: Sequence[int]) -> dict[int, L
 
 async def reevaluate(
     *,
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     jobs: JobQueue,
-    channels: ChannelBroker,
     principal: Principal,
     request: ReevaluateRequest,
 ) -> ReevaluateResponse:
@@ -406,7 +365,7 @@ async def reevaluate(
     if request.article_id is not None:
         scope.append(Comment.article_id == request.article_id)
     changes: list[Change] = []
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         ids = list(
             (
                 await session.scalars(
@@ -419,7 +378,6 @@ async def reevaluate(
                 continue
             changes.append(await _reopen(session, comment, principal.sub, now))
     await enqueue_scoring(jobs, ids)
-    await publish_changes(sessionmaker, channels, changes)
     return ReevaluateResponse(
         examined=len(ids), reopened=len(changes), queued=len(ids), comment_ids=ids
     )

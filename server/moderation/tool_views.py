@@ -23,7 +23,7 @@ from server.moderation.tool_schemas import (
     WordTestRequest,
 )
 from server.openapi import document
-from server.typedefs import CHANNELS, JOBS, SESSIONMAKER
+from server.typedefs import EVENTS, JOBS, SESSIONMAKER
 
 routes = web.RouteTableDef()
 PREFIX = "/api/v1/moderation"
@@ -57,9 +57,8 @@ async def get_dead_letter(request: web.Request) -> web.Response:
 async def replay_dead_letters(request: web.Request) -> web.Response:
     payload = await parse_json(request, ReplayRequest)
     outcome = await deadletters.replay(
-        sessionmaker=request.app[SESSIONMAKER],
+        events=request.app[EVENTS],
         jobs=request.app[JOBS],
-        channels=request.app[CHANNELS],
         actor=require_principal(request).sub,
         comment_ids=payload.comment_ids,
     )
@@ -81,8 +80,7 @@ async def preview_policy(request: web.Request) -> web.Response:
 async def apply_policy(request: web.Request) -> web.Response:
     payload = await parse_json(request, ApplyRequest)
     outcome = await preview.apply(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+        events=request.app[EVENTS],
         principal=require_principal(request),
         request=payload,
     )
