@@ -16,7 +16,7 @@ const STATIC = join(here, "..", "server", "static");
 // A `src/<name>/index.html` is copied next to the bundle when present (the console's page).
 export const ENTRIES = [
   { name: "embed", entry: "src/embed/index.tsx", out: "embed/v1", bundle: "baraza.js" },
-  // { name: "console", entry: "src/console/index.tsx", out: "console", bundle: "console.js" },
+  { name: "console", entry: "src/console/index.tsx", out: "console", bundle: "console.js" },
 ];
 
 const sha = (bytes) => createHash("sha256").update(bytes).digest("hex");
