@@ -15,7 +15,10 @@ export function takeToken(): Arrival {
   const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
   const fresh = hash.get("token");
   if (fresh || leakedInQuery) {
-    history.replaceState(null, "", `${location.pathname}#/`);
+    // Where to go after signing in (`#token=…&next=/queue/held`), never the token itself.
+    const next = hash.get("next");
+    const route = next && next.startsWith("/") ? next : "/";
+    history.replaceState(null, "", `${location.pathname}#${route}`);
   }
   if (fresh) {
     saveToken(fresh);
