@@ -101,6 +101,19 @@ async def test_keyboard_approve_appears_on_a_readers_page(site, page, new_page):
     assert await statuses(site, [first, second]) == {first: "approved", second: "held"}
 
 
+async def test_keystrokes_in_quick_succession_decide_successive_items(site, page):
+    ids = [await held(site, f"Held comment {n}.", risk=0.9 - n / 10) for n in range(4)]
+    await open_console(page, site)
+    await item(page, ids[3]).wait_for()
+    for _ in range(3):  # no waiting between keys: each must act on the item then in focus
+        await page.keyboard.press("a")
+    await page.locator("article.item").filter(has_text="Held comment 3.").wait_for()
+    for comment_id in ids[:3]:
+        await wait_status(site, comment_id, "approved")
+    assert await page.locator("article.item").evaluate_all(IDS) == [ids[3]]
+    assert await statuses(site, [ids[3]]) == {ids[3]: "held"}
+
+
 async def test_bulk_reject_of_fifty(site, page):
     ids = [await held(site, f"Spam number {n}: buy now at example dot com") for n in range(50)]
     await open_console(page, site)
@@ -210,7 +223,7 @@ async def test_editor_publishes_and_corrects_an_entry(site, page, new_page):
     await page.get_by_role("button", name="End live blog").wait_for()
     reader = await new_page()
     await reader.goto(f"{site.url}/test/articles/live-1")
-    await page.get_by_text(re.compile(r"\d+ readers? on the page")).wait_for()
+    await page.get_by_text(re.compile(r"\d+ on the page \(this desk included\)")).wait_for()
     await page.get_by_label("New entry (Markdown)").fill("**Explosion** reported at the depot.")
     await page.get_by_role("button", name="Preview").click()
     shown = page.get_by_role("region", name="Preview").locator("strong")

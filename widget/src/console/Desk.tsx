@@ -148,8 +148,8 @@ function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): P
       <div class="body" dangerouslySetInnerHTML={{ __html: post.html ?? "" }} />
       <div class="row">
         <button type="button" onClick={() => setEditing(!editing)}>{t.correct}</button>
-        <button type="button" onClick={() => act(() => api.editPost(post.id, { pinned: !post.pinned }))}>{post.pinned ? t.unpin : t.pin}</button>
-        <button type="button" onClick={() => act(() => api.editPost(post.id, { key_event: !post.key_event }))}>{t.keyEvent}</button>
+        <button type="button" aria-pressed={!!post.pinned} onClick={() => act(() => api.editPost(post.id, { pinned: !post.pinned }))}>{t.pinned}</button>
+        <button type="button" aria-pressed={!!post.key_event} onClick={() => act(() => api.editPost(post.id, { key_event: !post.key_event }))}>{t.keyEvent}</button>
         <button type="button" onClick={() => (history ? setHistory(null) : api.postHistory(post.id).then(setHistory))}>{t.history}</button>
         <button type="button" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(post.id))}>{t.delete}</button>
       </div>

@@ -1,5 +1,5 @@
 // One comment in a queue, with everything needed to decide it at a glance.
-import type { Ref } from "preact";
+import { Component, type Ref } from "preact";
 import { useConsole, when } from "./context";
 import type { QueueItem } from "./types";
 
@@ -29,18 +29,35 @@ export function ScoreBars({ scores }: { scores: Record<string, number> | null })
   );
 }
 
+export type ItemAction = "approve" | "reject" | "feature" | "unfeature" | "history" | "toggle" | "focus";
+
 interface ItemProps {
   item: QueueItem;
   focused: boolean;
   selected: boolean;
   itemRef?: Ref<HTMLElement>;
-  onFocus(): void;
-  onToggle(): void;
-  onDecide(action: "approve" | "reject" | "feature" | "unfeature"): void;
-  onHistory(): void;
+  /** One stable handler for every item, so an item re-renders only when its own props change. */
+  onAction(id: number, action: ItemAction): void;
 }
 
-export function Item({ item, focused, selected, itemRef, onFocus, onToggle, onDecide, onHistory }: ItemProps) {
+/** An item that skips rendering unless its comment, focus or selection changed: deciding one
+ * item of a 100-item page re-renders two items, not a hundred. */
+export class Item extends Component<ItemProps> {
+  shouldComponentUpdate(next: ItemProps): boolean {
+    const p = this.props;
+    return next.item !== p.item || next.focused !== p.focused || next.selected !== p.selected;
+  }
+
+  render() {
+    return <ItemView {...this.props} />;
+  }
+}
+
+function ItemView({ item, focused, selected, itemRef, onAction }: ItemProps) {
+  const onFocus = () => onAction(item.id, "focus");
+  const onToggle = () => onAction(item.id, "toggle");
+  const onDecide = (action: ItemAction) => onAction(item.id, action);
+  const onHistory = () => onAction(item.id, "history");
   const { t } = useConsole();
   const a = item.author;
   const headingId = `item-${item.id}-h`;

@@ -1,11 +1,11 @@
 // A review queue: items in risk order, one keystroke a decision, live updates from other
 // consoles. Decisions are optimistic: the item leaves and the next one is focused at once;
 // the server's answer is reconciled afterwards (a failure puts items back, a conflict is shown).
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "./api";
 import { message, useConsole } from "./context";
 import { HistoryDialog, KeysHelp, RejectDialog } from "./dialogs";
-import { Item } from "./Item";
+import { Item, type ItemAction } from "./Item";
 import type {
   DecisionAction, DecisionResponse, QueueFilters, QueueItem, QueueName, ReasonCode,
 } from "./types";
@@ -95,8 +95,9 @@ export function Queue({ queue, filters, onFilters }: {
     resync() { void load(); },
   }), [queue, JSON.stringify(filters)]);
 
-  // Keep DOM focus on the focused item when it moved by keyboard or a decision.
-  useEffect(() => {
+  // Keep DOM focus on the focused item when it moved by keyboard or a decision; a layout
+  // effect, so the focus moves in the same task as the render, not a frame later.
+  useLayoutEffect(() => {
     if (keyboardMove.current && focusedEl.current) {
       focusedEl.current.focus({ preventScroll: true });
       focusedEl.current.scrollIntoView({ block: "nearest" });
@@ -170,6 +171,19 @@ export function Queue({ queue, filters, onFilters }: {
     );
   }
 
+  // Stable across renders (see Item): reads the latest state through the ref below.
+  const latest = useRef({ decide, toggle, setFocus, setRejecting, setHistory });
+  latest.current = { decide, toggle, setFocus, setRejecting, setHistory };
+  const onItemAction = useRef((id: number, action: ItemAction) => {
+    const l = latest.current;
+    if (action === "focus") l.setFocus(itemsRef.current.findIndex((i) => i.id === id));
+    else if (action === "toggle") l.toggle(id);
+    else if (action === "history") l.setHistory(id);
+    else if (action === "reject") l.setRejecting([id]);
+    else l.decide(action, [id]);
+  }).current;
+  const setFocusedEl = useRef((el: HTMLElement | null) => { focusedEl.current = el; }).current;
+
   function move(delta: number): void {
     keyboardMove.current = true;
     setFocus((f) => Math.max(0, Math.min(items.length - 1, f + delta)));
@@ -188,28 +202,32 @@ export function Queue({ queue, filters, onFilters }: {
     setSelected((s) => (s.size ? new Set() : new Set(items.slice(0, MAX_BULK).map((i) => i.id))));
   }
 
+  // The keyboard handler of this render, swapped in synchronously: a key pressed right after a
+  // decision (before effects run) must see the list as it is now, not as it was.
+  const onKey = useRef<(e: KeyboardEvent) => void>(() => undefined);
+  onKey.current = (e: KeyboardEvent) => {
+    if (rejecting || help || history !== null || typing(e.target) || e.metaKey || e.ctrlKey || e.altKey) return;
+    const item = items[focus];
+    switch (e.key) {
+      case "j": case "ArrowDown": move(1); break;
+      case "k": case "ArrowUp": move(-1); break;
+      case "a": decide("approve", targets()); break;
+      case "r": if (targets().length) setRejecting(targets()); break;
+      case "f": if (item && item.status === "approved") decide(item.featured ? "unfeature" : "feature", [item.id]); break;
+      case "x": if (item) toggle(item.id); break;
+      case "X": selectAll(); break;
+      case "h": if (item) setHistory(item.id); break;
+      case "u": if (item) location.hash = `#/user/${encodeURIComponent(item.author.id)}`; break;
+      case "?": setHelp(true); break;
+      default: return;
+    }
+    e.preventDefault();
+  };
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (rejecting || help || history !== null || typing(e.target) || e.metaKey || e.ctrlKey || e.altKey) return;
-      const item = items[focus];
-      switch (e.key) {
-        case "j": case "ArrowDown": move(1); break;
-        case "k": case "ArrowUp": move(-1); break;
-        case "a": decide("approve", targets()); break;
-        case "r": if (targets().length) setRejecting(targets()); break;
-        case "f": if (item && item.status === "approved") decide(item.featured ? "unfeature" : "feature", [item.id]); break;
-        case "x": if (item) toggle(item.id); break;
-        case "X": selectAll(); break;
-        case "h": if (item) setHistory(item.id); break;
-        case "u": if (item) location.hash = `#/user/${encodeURIComponent(item.author.id)}`; break;
-        case "?": setHelp(true); break;
-        default: return;
-      }
-      e.preventDefault();
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  });
+    const listener = (e: KeyboardEvent) => onKey.current(e);
+    document.addEventListener("keydown", listener);
+    return () => document.removeEventListener("keydown", listener);
+  }, []);
 
   return (
     <section class="queue" aria-label={t[queue]}>
@@ -243,11 +261,8 @@ export function Queue({ queue, filters, onFilters }: {
             item={item}
             focused={index === focus}
             selected={selected.has(item.id)}
-            itemRef={index === focus ? (el: HTMLElement | null) => { focusedEl.current = el; } : undefined}
-            onFocus={() => setFocus(index)}
-            onToggle={() => toggle(item.id)}
-            onDecide={(action) => (action === "reject" ? setRejecting([item.id]) : decide(action, [item.id]))}
-            onHistory={() => setHistory(item.id)}
+            itemRef={index === focus ? setFocusedEl : undefined}
+            onAction={onItemAction}
           />
         ))}
       </div>

@@ -54,8 +54,9 @@ export const en = {
   openBlog: "Open live blog", endBlog: "End live blog", reopenBlog: "Reopen",
   compose: "New entry (Markdown)", keyEvent: "Key event", pinned: "Pinned",
   publish: "Publish", saveDraft: "Save draft", drafts: "Drafts", timeline: "Published",
-  correct: "Correct", delete: "Delete", pin: "Pin", unpin: "Unpin",
-  readers: (n: number) => `${n} reader${n === 1 ? "" : "s"} on the page`,
+  correct: "Correct", delete: "Delete",
+  // Presence counts every connection to the article's channel, this desk's included.
+  readers: (n: number) => `${n} on the page (this desk included)`,
   confirmDelete: "Delete this entry for every reader?",
   live: "live", offline: "reconnecting…",
 } as const;

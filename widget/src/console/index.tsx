@@ -29,12 +29,17 @@ function SignIn({ notice, login, onToken }: { notice: string | null; login: stri
   );
 }
 
+let current: ConsoleLive | null = null;
+
 async function start(root: HTMLElement, token: string | null, notice: string | null, redirect: boolean): Promise<void> {
+  current?.close();
+  current = null;
   if (token) {
     const api = new Api(token);
     try {
       const session = await api.session();
       const live = new ConsoleLive(token);
+      current = live;
       const value: Console = { api, live, session, t };
       const signOut = () => { clearToken(); live.close(); void start(root, null, null, false); };
       api.onUnauthorized = () => { clearToken(); live.close(); void start(root, null, t.expired, false); };
@@ -78,4 +83,11 @@ if (root) {
   root.textContent = "";
   const arrival = takeToken();
   void start(root, arrival.token, arrival.leakedInQuery ? t.queryToken : null, !arrival.leakedInQuery);
+  // A link with a fresh #token=… opened in this tab signs in again without a reload.
+  addEventListener("hashchange", () => {
+    if (!/[#&]token=/.test(location.hash)) return;
+    const fresh = takeToken();
+    render(null, root);
+    void start(root, fresh.token, null, false);
+  });
 }
