@@ -78,6 +78,7 @@ async def test_no_serious_or_critical_violations(site, new_page):
             await page.get_by_role("region", name="Preview").wait_for()
             await check(page, "policy", problems)
             await page.goto(f"{site.url}/console/#/words")
+            await page.get_by_label("Banned (reject)").fill("idiot")  # tried unsaved
             box = page.get_by_role("textbox", name="Test a comment")
             await box.fill("what an 1d10t, r e a l l y")
             await page.get_by_role("button", name="Test", exact=True).click()
@@ -95,3 +96,11 @@ async def test_no_serious_or_critical_violations(site, new_page):
         if width < 1000:
             break
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+async def test_the_check_sees_a_violation(site, page):
+    """The check above can fail: a button with no name is a critical violation for axe."""
+    await page.goto(f"{site.url}/console/")
+    await page.get_by_label("Staff token").wait_for()
+    await page.evaluate("document.querySelector('main').append(document.createElement('button'))")
+    assert any(v.startswith("button-name") for v in await serious(page))
