@@ -18,12 +18,14 @@ ARTICLE = "security-cooperation"
 IDS = "els => els.map(e => +e.dataset.commentId)"
 
 
-async def held(site: Site, body: str, *, author: str = "reader-1", risk: float = 0.9) -> int:
+async def held(
+    site: Site, body: str, *, author: str = "reader-1", risk: float = 0.9, article: str = ARTICLE
+) -> int:
     """A comment the scorer held (as the pipeline records it), straight into the database."""
 
     async def make() -> int:
         comment_id = await make_comment(
-            site.sessionmaker, article_id=ARTICLE, author=author, body=body,
+            site.sessionmaker, article_id=article, author=author, body=body,
             status=CommentStatus.pending,
         )
         await machine_decide(site.sessionmaker, comment_id, CommentStatus.held, risk=risk)
@@ -112,6 +114,45 @@ async def test_keystrokes_in_quick_succession_decide_successive_items(site, page
         await wait_status(site, comment_id, "approved")
     assert await page.locator("article.item").evaluate_all(IDS) == [ids[3]]
     assert await statuses(site, [ids[3]]) == {ids[3]: "held"}
+
+
+async def test_move_select_filter_feature_and_help(site, page):
+    ids = [await held(site, f"Held comment {n}.", risk=0.9 - n / 10) for n in range(3)]
+    elsewhere = await held(site, "On another story.", risk=0.1, article="other-story")
+    await open_console(page, site)
+    await item(page, elsewhere).wait_for()
+    for key in ("j", "x", "j", "x"):  # select the second and the third
+        await page.keyboard.press(key)
+    await page.get_by_text("2 selected").wait_for()
+    await page.keyboard.press("a")
+    await item(page, ids[2]).wait_for(state="detached")
+    await wait_status(site, ids[1], "approved")
+    await wait_status(site, ids[2], "approved")
+    assert await page.locator("article.item").evaluate_all(IDS) == [ids[0], elsewhere]
+    await page.get_by_label("Article").fill("other-story")
+    await page.get_by_role("button", name="Apply").click()
+    await item(page, ids[0]).wait_for(state="detached")
+    assert await page.locator("article.item").evaluate_all(IDS) == [elsewhere]
+    await page.get_by_role("button", name="Clear").click()
+    await page.get_by_role("link", name=re.compile("^Approved")).click()
+    await item(page, ids[1]).wait_for()
+    await page.keyboard.press("f")
+    await item(page, ids[1]).get_by_text("featured", exact=True).wait_for()
+    await page.keyboard.press("?")
+    keys = page.get_by_role("dialog", name="Keyboard shortcuts")
+    await keys.get_by_text("select all on the page (up to 500) / clear").wait_for()
+    await page.keyboard.press("Escape")
+    await keys.wait_for(state="detached")
+
+    async def featured() -> bool:
+        async with site.sessionmaker() as session:
+            return bool(await session.scalar(select(Comment.featured).where(Comment.id == ids[1])))
+
+    for _ in range(100):
+        if await site.call(featured()):
+            break
+        await asyncio.sleep(0.05)
+    assert await site.call(featured())
 
 
 async def test_bulk_reject_of_fifty(site, page):
