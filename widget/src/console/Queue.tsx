@@ -43,8 +43,11 @@ export function Queue({ queue, filters, onFilters }: {
   const [rejecting, setRejecting] = useState<number[] | null>(null);
   const [help, setHelp] = useState(false);
   const [history, setHistory] = useState<number | null>(null);
+  // The latest list and focus, for handlers registered once (live events, stable callbacks).
   const itemsRef = useRef<QueueItem[]>([]);
   itemsRef.current = items;
+  const focusRef = useRef(0);
+  focusRef.current = focus;
   const mine = useRef(new Set<number>());
   const focusedEl = useRef<HTMLElement | null>(null);
   const keyboardMove = useRef(false);
@@ -107,6 +110,7 @@ export function Queue({ queue, filters, onFilters }: {
 
   function removeItems(ids: Set<number>): void {
     const old = itemsRef.current;
+    const focus = focusRef.current;
     const current = old[focus];
     const next = old.filter((i) => !ids.has(i.id));
     let index = focus;
@@ -117,6 +121,8 @@ export function Queue({ queue, filters, onFilters }: {
     } else if (current) {
       index = next.indexOf(current);
     }
+    itemsRef.current = next;
+    focusRef.current = Math.max(0, index);
     setItems(next);
     setFocus(Math.max(0, index));
     setSelected((s) => new Set([...s].filter((id) => !ids.has(id))));
