@@ -11,7 +11,7 @@ from server.articles.service import check_article_id
 from server.auth import Principal, Role, current_principal, decode_token
 from server.cors import check_origin
 from server.errors import ApiError, BadRequest
-from server.live.base import MODERATION_CHANNEL, article_channel, valid_channel
+from server.live.base import MODERATION_CHANNEL, article_channel, channel_owner, valid_channel
 from server.live.connection import SseConnection, WsConnection
 from server.live.hub import Hub
 from server.live.protocol import (
@@ -48,7 +48,12 @@ def _principal(request: web.Request) -> Principal | None:
 
 def _check_access(conn: WsConnection | SseConnection, channel: str) -> None:
     if not valid_channel(channel):
-        raise ProtocolError("invalid_channel", "channel must be 'article:{id}' or 'moderation'",
+        raise ProtocolError("invalid_channel",
+                            "channel must be 'article:{id}', 'user:{sub}' or 'moderation'",
+                            channel=channel)
+    owner = channel_owner(channel)
+    if owner is not None and (conn.principal is None or conn.principal.sub != owner):
+        raise ProtocolError("forbidden", "only its owner may subscribe to a user's channel",
                             channel=channel)
     if channel == MODERATION_CHANNEL and (conn.principal is None
                                           or not conn.principal.has(Role.moderator)):
@@ -113,11 +118,22 @@ async def _apply(
         await hub.unsubscribe(conn, op.channel)
     else:
         try:
-            conn.principal = decode_token(op.token, settings)
+            principal = decode_token(op.token, settings)
         except ApiError as exc:
             raise ProtocolError(exc.code, exc.message) from exc
+        await _drop_foreign_channels(conn, hub, principal)
+        conn.principal = principal
         conn.send(Frame(Authenticated(user=conn.principal.sub,
                                       roles=sorted(conn.principal.roles))))
+
+
+async def _drop_foreign_channels(conn: WsConnection, hub: Hub, principal: Principal) -> None:
+    """Signing in as someone else ends the subscriptions the new identity may not hold."""
+    for name in list(conn.channels):
+        owner = channel_owner(name)
+        foreign = owner is not None and owner != principal.sub
+        if foreign or (name == MODERATION_CHANNEL and not principal.has(Role.moderator)):
+            await hub.unsubscribe(conn, name)
 
 
 def _since(request: web.Request) -> int | None:
