@@ -1,0 +1,73 @@
+"""The reader widget in a real browser: reading, posting from another origin, live approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.embed.browser.conftest import Stack
+
+TIMEOUT = 15_000  # ms a condition may take to hold (a worker starting up, a live event)
+
+
+def comment(page: Any, comment_id: int) -> Any:
+    return page.locator(f'[data-comment-id="{comment_id}"]')
+
+
+def test_signed_out_reader_reads_the_thread_and_gets_a_login_link(
+    stack: Stack, context: Any, article: str
+) -> None:
+    first = stack.published(article, "amina", "Good reporting on the security talks.")
+    reply = stack.published(article, "baraka", "I agree, see https://example.org/a.",
+                            parent_id=first)
+    page = context.new_page()
+    page.goto(stack.page(article))
+    expect(comment(page, first)).to_contain_text("Good reporting on the security talks.")
+    expect(comment(page, reply).locator('a[rel="nofollow ugc"]')).to_have_attribute(
+        "href", "https://example.org/a")
+    expect(page.locator(".bz-replies")).to_contain_text("Baraka")
+    expect(comment(page, first)).to_contain_text("Amina")
+    expect(page.get_by_role("link", name="Sign in to comment")).to_have_attribute(
+        "href", "/login")
+    expect(page.get_by_label("Write a comment")).to_have_count(0)
+
+
+def test_host_page_on_another_origin_posts_and_sees_the_workers_approval_live(
+    stack: Stack, browser: Any, article: str
+) -> None:
+    author_ctx, other_ctx = browser.new_context(), browser.new_context()
+    worker = None
+    try:
+        author = author_ctx.new_page()
+        author.goto(stack.page(article, reader="amina"))
+        other = other_ctx.new_page()
+        other.goto(stack.page(article))
+        expect(other.get_by_text("No comments yet. Be the first.")).to_be_visible()
+
+        author.get_by_label("Write a comment").fill("Thank you for this careful report.")
+        author.get_by_role("button", name="Post").click()
+        mine = author.locator(".bz-awaiting-list [data-comment-id]")
+        expect(mine).to_contain_text("Awaiting review")
+        expect(mine).to_contain_text("Thank you for this careful report.")
+        expect(author.get_by_label("Write a comment")).to_have_value("")
+
+        worker = stack.worker()  # only now: the comment was seen awaiting review first
+        expect(author.get_by_role("status").filter(has_text="Your comment was published.")
+               ).to_be_visible(timeout=TIMEOUT)
+        expect(author.locator(".bz-awaiting-list")).to_have_count(0)
+        expect(author.locator(".bz-list [data-comment-id]")).to_contain_text(
+            "Thank you for this careful report.")
+
+        # The other reader did not reload: the new comment waits under the bar.
+        bar = other.get_by_role("button", name="1 new comment — show")
+        expect(bar).to_be_visible(timeout=TIMEOUT)
+        bar.click()
+        expect(other.locator("[data-comment-id]")).to_contain_text(
+            "Thank you for this careful report.")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+        author_ctx.close()
+        other_ctx.close()
