@@ -79,7 +79,8 @@ export function LiveBlog({ articleId }: { articleId: string }) {
     try {
       const page = await api.liveblog(articleId, null);
       loaded.current = true;
-      setState({ blog: page.liveblog, pinned: page.pinned, items: page.items.filter((p) => !p.deleted), fresh: [], cursor: page.next_cursor });
+      const items = page.items.filter((p) => !p.deleted && p.id !== page.pinned?.id);
+      setState({ blog: page.liveblog, pinned: page.pinned, items, fresh: [], cursor: page.next_cursor });
       setError(null);
       setAbsent(false);
     } catch (failure) {
@@ -110,7 +111,9 @@ export function LiveBlog({ articleId }: { articleId: string }) {
 
   if (absent) return null;
   const { blog, pinned, fresh } = state;
-  const items = keyOnly ? state.items.filter((p) => p.key_event) : state.items;
+  // The pinned entry is shown once, on top.
+  const timeline = state.items.filter((p) => p.id !== pinned?.id);
+  const items = keyOnly ? timeline.filter((p) => p.key_event) : timeline;
   return (
     <section class="bz-liveblog" aria-labelledby={`baraza-lb-${articleId}`}>
       <div class="bz-head">
