@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from server import assets, cors, health
 from server.articles import views as article_views
-from server.auth import auth_middleware
+from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
 from server.db import create_engine, create_sessionmaker, upgrade
 from server.errors import error_middleware
@@ -38,6 +38,7 @@ from server.typedefs import (
     SESSIONMAKER,
     SETTINGS,
     THREAD_PAGES,
+    TOKENS,
 )
 from workers.main import scoring_ctx
 
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = token_verifier(settings)
     app[READINESS_CHECKS] = {}
     app.cleanup_ctx.extend(
         [_database_ctx, _redis_ctx, _channels_ctx, _lifecycle_ctx, scoring_ctx]
