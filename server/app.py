@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import assets, cors, health
+from server import assets, cors, demo, health
 from server.articles import views as article_views
 from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
@@ -101,5 +101,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
     assets.setup(app)
+    if settings.demo:
+        demo.setup(app)
     cors.setup(app)  # last: it adds the preflight of every API route
     return app

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     live_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     presence_interval_seconds: Annotated[float, Field(gt=0)] = 3.0
 
+    # `baraza serve --demo`: /demo/ with a sign-in that mints tokens (embedded default only).
+    demo: bool = False
+
     # Ops
     log_format: LogFormat = LogFormat.text
     log_level: str = "INFO"
@@ -182,6 +185,11 @@ class Settings(BaseSettings):
             # RFC 7518 §3.2: an HS256 key must be at least 256 bits.
             raise ValueError("BARAZA_JWT_SECRET must be at least 32 bytes")
         parse_trusted_proxies(self.trusted_proxies)
+        if self.demo and not (self.embedded and self.redis_url is None):
+            raise ValueError(
+                "the demo (BARAZA_DEMO, serve --demo) runs only on the embedded default: its "
+                "sign-in hands a token to anyone; unset BARAZA_DATABASE_URL and BARAZA_REDIS_URL"
+            )
         if self.jwt_jwks_url is not None and not (self.jwt_issuer and self.jwt_audience):
             raise ValueError(
                 "BARAZA_JWT_JWKS_URL needs BARAZA_JWT_ISSUER and BARAZA_JWT_AUDIENCE: a "
