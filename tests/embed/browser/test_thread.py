@@ -71,3 +71,52 @@ def test_host_page_on_another_origin_posts_and_sees_the_workers_approval_live(
             worker.wait(timeout=30)
         author_ctx.close()
         other_ctx.close()
+
+
+def test_sort_load_more_replies_featured_and_presence(
+    stack: Stack, browser: Any, article: str
+) -> None:
+    ids = [stack.published(article, f"reader-{i}", f"Comment number {i}.") for i in range(22)]
+    parent = ids[0]
+    replies = [stack.published(article, f"replier-{i}", f"Reply number {i}.", parent_id=parent)
+               for i in range(5)]
+    stack.decide([ids[5]], "feature")
+    ctx = browser.new_context()
+    try:
+        page = ctx.new_page()
+        page.goto(stack.page(article, mounts="comments"))
+        top = page.locator(".bz-list:not(.bz-awaiting-list) > .bz-item > article")
+        # Featured first, then newest first; one page of 20.
+        expect(top).to_have_count(20)
+        expect(top.nth(0)).to_have_attribute("data-comment-id", str(ids[5]))
+        expect(top.nth(0)).to_contain_text("Featured")
+        expect(top.nth(1)).to_have_attribute("data-comment-id", str(ids[21]))
+        page.get_by_role("button", name="Load more comments").click()
+        expect(top).to_have_count(22)
+        expect(page.get_by_role("button", name="Load more comments")).to_have_count(0)
+
+        # The first three replies came with the page; the rest on demand; collapsible.
+        thread = page.locator(f'[data-comment-id="{parent}"]').locator("xpath=..")
+        expect(thread.locator(".bz-replies [data-comment-id]")).to_have_count(3)
+        thread.get_by_role("button", name="Show more replies").click()
+        expect(thread.locator(".bz-replies [data-comment-id]")).to_have_count(5)
+        expect(thread.locator(f'[data-comment-id="{replies[4]}"]')).to_contain_text(
+            "Reply number 4.")
+        thread.get_by_role("button", name="Hide replies").click()
+        expect(thread.locator(".bz-replies")).to_have_count(0)
+        thread.get_by_role("button", name="Show 5 replies").click()
+        expect(thread.locator(".bz-replies [data-comment-id]")).to_have_count(5)
+
+        page.get_by_label("Sort comments").select_option("oldest")
+        expect(top.nth(1)).to_have_attribute("data-comment-id", str(ids[0]))
+
+        # Presence: a second reader on the article.
+        other = ctx.new_page()
+        other.goto(stack.page(article, mounts="comments"))
+        expect(page.get_by_text("2 reading")).to_be_visible(timeout=TIMEOUT)
+        # New comments are announced politely, and wait under the bar.
+        stack.published(article, "late", "A late comment.")
+        expect(page.locator('[aria-live="polite"]').filter(has_text="1 new comment")
+               ).to_have_count(1, timeout=TIMEOUT)
+    finally:
+        ctx.close()

@@ -153,7 +153,7 @@ export function Thread({ articleId, maxDepth }: Props) {
           {fresh === 1 ? t("newComment") : t("newComments", { n: fresh })}
         </button>
       )}
-      <div class="bz-sr" aria-live="polite">{fresh > 0 ? t("announceNew", { n: fresh }) : ""}</div>
+      <div class="bz-sr" aria-live="polite">{fresh > 1 ? t("announceNew", { n: fresh }) : fresh === 1 ? t("announceOne") : ""}</div>
       {state.status === "loading" && !items.length && <p class="bz-status">{t("loading")}</p>}
       {state.status === "failed" && (
         <p class="bz-error" role="alert">{t("loadFailed")} {loadError} <button type="button" class="bz-link" onClick={() => void load(state.sort)}>{t("retry")}</button></p>
