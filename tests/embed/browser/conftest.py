@@ -195,7 +195,7 @@ async def _drop_keys(prefix: str) -> None:
         await client.aclose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     from server.db import upgrade
 
@@ -233,7 +233,9 @@ def _clean_state() -> None:
     this stack keeps its own database and Redis prefix (dropped at the end of the session)."""
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, so it must be closed before the suite's async tests run again.
+@pytest.fixture(scope="package")
 def browser(stack: Stack) -> Iterator[Any]:
     # Depends on ``stack`` so the browser closes first and the stack's teardown may use asyncio.
     from playwright.sync_api import sync_playwright

@@ -73,16 +73,18 @@ def test_api_errors_are_shown_inline_and_the_counter_warns(
     stack: Stack, context: Any, article: str
 ) -> None:
     stack.call("PUT", f"/articles/{article}", json={"comments": "open"})
+    stack.post(article, "omari", "First words.")  # Baraza knows a reader from their first write
     page = context.new_page()
-    page.goto(stack.page(article, reader="amina"))
+    page.goto(stack.page(article, reader="omari"))
     box = page.get_by_label("Write a comment")
     box.fill("x" * 4_900)
     expect(page.get_by_text("100 characters left")).to_be_visible()
     box.fill("x" * 5_001)
     expect(page.get_by_text("1 characters too many")).to_be_visible()
     expect(page.get_by_role("button", name="Post")).to_be_disabled()
-    # The server's own message, inline: the reader is suspended meanwhile.
-    stack.call("POST", "/moderation/users/amina/status", "mod-1", ("moderator",),
+    # The server's own message, inline: the reader is banned meanwhile (a reader of this test
+    # only: the stack is shared by the module's tests).
+    stack.call("POST", "/moderation/users/omari/status", "mod-1", ("moderator",),
                json={"status": "banned", "reason": "test"})
     box.fill("Let me in.")
     page.get_by_role("button", name="Post").click()
