@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import assets, cors, health
+from server import assets, cors, demo, health
 from server.articles import views as article_views
-from server.auth import auth_middleware
+from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
 from server.console import views as console_views
 from server.db import create_engine, create_sessionmaker, upgrade
@@ -40,6 +40,7 @@ from server.typedefs import (
     SESSIONMAKER,
     SETTINGS,
     THREAD_PAGES,
+    TOKENS,
 )
 from workers.main import scoring_ctx
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = token_verifier(settings)
     app[READINESS_CHECKS] = {}
     app.cleanup_ctx.extend(
         [_database_ctx, _redis_ctx, _channels_ctx, _lifecycle_ctx, scoring_ctx]
@@ -102,5 +104,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes([*moderation_views.routes, *openapi_routes])
     app.add_routes([*moderation_tool_views.routes, *console_views.routes])
     assets.setup(app)
+    if settings.demo:
+        demo.setup(app)
     cors.setup(app)  # last: it adds the preflight of every API route
     return app

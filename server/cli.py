@@ -17,6 +17,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    if settings.demo:
+        print(f"Baraza demo: http://{host}:{port}/demo/", file=sys.stderr, flush=True)
     web.run_app(
         create_app(settings),
         host=host,
@@ -88,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP/WebSocket server")
     serve.add_argument("--host", default=None, help="address to bind (default BARAZA_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default BARAZA_PORT)")
+    serve.add_argument("--demo", action="store_true",
+                       help="also serve /demo/, the seed article with the widget and a demo "
+                       "sign-in (embedded default only)")
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run scoring workers against Redis")
@@ -129,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(**({"demo": True} if getattr(args, "demo", False) else {}))
     except SettingsError as exc:
         print(f"baraza: {exc}", file=sys.stderr)
         return 2

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=600)] = 30
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    # An OpenID Connect provider's key set: RS256/ES256 tokens verified against it (HS256 too).
+    jwt_jwks_url: str | None = None
+    jwt_jwks_cache_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # Least time between fetches prompted by unknown key ids (rotation, or forged kids).
+    jwt_jwks_refresh_seconds: Annotated[float, Field(ge=0)] = 30.0
 
     # Comments
     body_max_chars: PositiveInt = 5000
@@ -113,6 +118,9 @@ class Settings(BaseSettings):
     live_max_subscriptions: PositiveInt = 32
     live_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     presence_interval_seconds: Annotated[float, Field(gt=0)] = 3.0
+
+    # `baraza serve --demo`: /demo/ with a sign-in that mints tokens (embedded default only).
+    demo: bool = False
 
     # Ops
     log_format: LogFormat = LogFormat.text
@@ -180,6 +188,16 @@ class Settings(BaseSettings):
             # RFC 7518 §3.2: an HS256 key must be at least 256 bits.
             raise ValueError("BARAZA_JWT_SECRET must be at least 32 bytes")
         parse_trusted_proxies(self.trusted_proxies)
+        if self.demo and not (self.embedded and self.redis_url is None):
+            raise ValueError(
+                "the demo (BARAZA_DEMO, serve --demo) runs only on the embedded default: its "
+                "sign-in hands a token to anyone; unset BARAZA_DATABASE_URL and BARAZA_REDIS_URL"
+            )
+        if self.jwt_jwks_url is not None and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError(
+                "BARAZA_JWT_JWKS_URL needs BARAZA_JWT_ISSUER and BARAZA_JWT_AUDIENCE: a "
+                "provider's tokens are accepted only for this issuer and audience"
+            )
         if self.page_size > self.max_page_size:
             raise ValueError("page_size must not exceed max_page_size")
         if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):

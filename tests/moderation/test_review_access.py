@@ -101,9 +101,8 @@ def test_matrix_covers_every_review_route(make_settings):
     routes = {
         (r.method, r.resource.canonical)
         for r in app.router.routes()
-        if r.resource is not None
-        and r.resource.canonical.startswith(M)
-        and r.method not in ("HEAD", "OPTIONS")  # OPTIONS: the CORS preflights
+        if r.resource is not None and r.resource.canonical.startswith(M)
+        and r.method not in ("HEAD", "OPTIONS")  # OPTIONS: server.cors's preflights
     }
     assert routes == canonical | concrete
 

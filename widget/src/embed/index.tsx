@@ -117,3 +117,5 @@ const early = (window as unknown as { Baraza?: { token?: string } }).Baraza;
 const baraza = boot();
 if (early && typeof early.token === "string") baraza.setToken(early.token);
 window.Baraza = baraza;
+// Hosts loading this script with `async` wait for this before calling Baraza.setToken.
+document.dispatchEvent(new CustomEvent("baraza:ready"));

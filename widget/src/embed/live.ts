@@ -35,6 +35,9 @@ export class Live {
   private channels = new Map<string, Channel>();
   private ws: WebSocket | null = null;
   private open = false;
+  // A socket counts as working once the server has said something on it: a proxy that
+  // accepts the upgrade and drops it at once is as blocked as one that refuses it.
+  private healthy = false;
   private failures = 0;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -83,24 +86,30 @@ export class Live {
     try {
       ws = new WebSocket(url);
     } catch {
+      this.failures += 1;
       return this.failed();
     }
     this.ws = ws;
+    this.healthy = false;
     ws.onopen = () => {
       this.open = true;
-      this.failures = 0;
-      this.attempt = 0;
       this.transport = "websocket";
       // The token travels in the first message, never in the URL (URLs reach logs).
       if (this.session.current) this.send({ op: "auth", token: this.session.current });
       for (const channel of this.channels.values()) this.subscribeWs(channel);
     };
-    ws.onmessage = (message) => this.receive(String(message.data));
+    ws.onmessage = (message) => {
+      if (!this.healthy) {
+        this.healthy = true;
+        this.failures = 0;
+        this.attempt = 0;
+      }
+      this.receive(String(message.data));
+    };
     ws.onclose = () => {
-      const wasOpen = this.open;
       this.ws = null;
       this.open = false;
-      if (!wasOpen) this.failures += 1;
+      if (!this.healthy) this.failures += 1;
       this.failed();
     };
   }

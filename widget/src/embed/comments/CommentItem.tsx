@@ -104,7 +104,7 @@ export function CommentItem({ comment: c, dispatch, onReply, maxDepth }: Props) 
             <span>{t("confirmDelete")}</span>
             <button type="button" class="bz-button bz-danger" autoFocus onClick={() => act(async () => {
               await env.api.remove(c.id);
-              dispatch({ type: "removed", id: c.id, placeholder: c.reply_count > 0 });
+              dispatch({ type: "removed", id: c.id, placeholder: true });
               setMode("read");
             })}>{t("delete")}</button>
             <button type="button" class="bz-button bz-quiet" onClick={() => setMode("read")}>{t("cancel")}</button>

@@ -63,11 +63,22 @@ export function Thread({ articleId, maxDepth }: Props) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const sortRef = useRef<Sort>(state.sort);
 
+  // The first page is requested while the first render happens, not after it (an effect would
+  // wait for the browser to paint first).
+  const [firstPage] = useState(() => {
+    const page = api.thread(articleId, "newest", null);
+    page.catch(() => undefined); // not an unhandled rejection if the reader changed meanwhile
+    return { reader: env.session.reader?.sub, page };
+  });
+  const firstUsed = useRef(false);
+
   const load = useCallback(async (sort: Sort) => {
     sortRef.current = sort;
     dispatch({ type: "loading", sort });
     try {
-      const page = await api.thread(articleId, sort, null);
+      const prefetched = !firstUsed.current && sort === "newest" && firstPage.reader === env.session.reader?.sub;
+      firstUsed.current = true;
+      const page = await (prefetched ? firstPage.page : api.thread(articleId, sort, null));
       if (sortRef.current !== sort) return;
       dispatch({ type: "page", items: page.items, awaiting: page.awaiting_review, cursor: page.next_cursor, count: page.comment_count, append: false });
       setLoadError(null);
@@ -153,7 +164,7 @@ export function Thread({ articleId, maxDepth }: Props) {
           {fresh === 1 ? t("newComment") : t("newComments", { n: fresh })}
         </button>
       )}
-      <div class="bz-sr" aria-live="polite">{fresh > 0 ? t("announceNew", { n: fresh }) : ""}</div>
+      <div class="bz-sr" aria-live="polite">{fresh > 1 ? t("announceNew", { n: fresh }) : fresh === 1 ? t("announceOne") : ""}</div>
       {state.status === "loading" && !items.length && <p class="bz-status">{t("loading")}</p>}
       {state.status === "failed" && (
         <p class="bz-error" role="alert">{t("loadFailed")} {loadError} <button type="button" class="bz-link" onClick={() => void load(state.sort)}>{t("retry")}</button></p>

@@ -113,7 +113,9 @@ export function reduce(state: ThreadState, action: Action): ThreadState {
       return { ...state, items: mapTree(state.items, c.id, (old) => merge(old, c)) };
     }
     case "removed": {
-      const drop = (old: Comment) => (action.placeholder ? placeholder(old) : null);
+      // A deleted comment with replies stays as a placeholder so its thread stays whole.
+      const keep = (old: Comment) => action.placeholder && (old.reply_count > 0 || !!old.replies?.length);
+      const drop = (old: Comment) => (keep(old) ? placeholder(old) : null);
       return {
         ...state,
         items: mapTree(state.items, action.id, drop),

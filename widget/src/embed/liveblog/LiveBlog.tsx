@@ -1,6 +1,7 @@
 // The live-blog mount: pinned entry on top, key events marked, entries arriving live under
 // an "N new updates" bar, corrections replacing in place, deletions vanishing.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { ApiError } from "../api";
 import { errorText, formatTime, useEnv } from "../env";
 import type { LiveBlog as Blog, LiveEvent, LivePost } from "../types";
 
@@ -71,22 +72,31 @@ export function LiveBlog({ articleId }: { articleId: string }) {
   const [state, setState] = useState<State>(EMPTY);
   const [error, setError] = useState<string | null>(null);
   const [keyOnly, setKeyOnly] = useState(false);
+  const [absent, setAbsent] = useState(false);
   const loaded = useRef(false);
 
   const load = useCallback(async () => {
     try {
       const page = await api.liveblog(articleId, null);
       loaded.current = true;
-      setState({ blog: page.liveblog, pinned: page.pinned, items: page.items.filter((p) => !p.deleted), fresh: [], cursor: page.next_cursor });
+      const items = page.items.filter((p) => !p.deleted && p.id !== page.pinned?.id);
+      setState({ blog: page.liveblog, pinned: page.pinned, items, fresh: [], cursor: page.next_cursor });
       setError(null);
+      setAbsent(false);
     } catch (failure) {
-      setError(errorText(env, failure));
+      // No live blog on this article (yet): the mount stays empty until one starts.
+      if (failure instanceof ApiError && failure.status === 404) setAbsent(true);
+      else setError(errorText(env, failure));
     }
   }, [api, articleId]);
 
   useEffect(() => { void load(); }, [load]);
   useEffect(() => live.subscribe(`article:${articleId}`, {
-    event: (e) => { if (e.type.startsWith("liveblog.")) setState((s) => apply(s, e)); },
+    event: (e) => {
+      if (!e.type.startsWith("liveblog.")) return;
+      if (!loaded.current) void load(); // the blog started after this page opened
+      else setState((s) => apply(s, e));
+    },
     resync: () => void load(),
   }), [live, articleId, load]);
 
@@ -99,8 +109,11 @@ export function LiveBlog({ articleId }: { articleId: string }) {
     }
   };
 
+  if (absent) return null;
   const { blog, pinned, fresh } = state;
-  const items = keyOnly ? state.items.filter((p) => p.key_event) : state.items;
+  // The pinned entry is shown once, on top.
+  const timeline = state.items.filter((p) => p.id !== pinned?.id);
+  const items = keyOnly ? timeline.filter((p) => p.key_event) : timeline;
   return (
     <section class="bz-liveblog" aria-labelledby={`baraza-lb-${articleId}`}>
       <div class="bz-head">
