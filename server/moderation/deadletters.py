@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.comments.models import Comment, CommentStatus
 from server.comments.service import enqueue_scoring
-from server.comments.visibility import Move, lock_comments, transition_many
 from server.db import Sessionmaker, utcnow
 from server.errors import NotFound
 from server.jobs.base import JobQueue
 from server.lifecycle.relay import EventRelay
-from server.moderation.audit import _entry as audit_entry
+from server.lifecycle.transitions import Move, lock_comments, transition_many
 from server.moderation.models import ModerationAction
-from server.moderation.queues import build_items, item_rows, latest_rule
+from server.moderation.review.audit import _entry as audit_entry
+from server.moderation.review.queues import build_items, item_rows, latest_rule
 from server.moderation.schemas import ItemError, QueueItem
 from server.moderation.tool_schemas import (
     DeadLetter,

@@ -19,15 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.articles.models import Article, ModerationMode
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import Move, transition_many
 from server.db import Sessionmaker, utcnow
 from server.errors import Unprocessable
 from server.lifecycle.relay import EventRelay
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
+from server.lifecycle.transitions import Move, transition_many
 from server.moderation.models import ModerationAction
 from server.moderation.policy import CommentFacts, Decision, PolicyConfig, decide
-from server.moderation.policy_store import LoadedPolicy, load_policy
-from server.moderation.queues import excerpt
+from server.moderation.policy.store import LoadedPolicy, load_policy
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
+from server.moderation.review.queues import excerpt
 from server.moderation.tool_schemas import (
     MAX_LISTED_CHANGES,
     ApplyRequest,

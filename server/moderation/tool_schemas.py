@@ -10,8 +10,8 @@ from pydantic import Field, Strict
 
 from server.comments.models import CommentStatus
 from server.http import Payload
+from server.ids import ARTICLE_ID_PATTERN
 from server.moderation.schemas import (
-    ARTICLE_ID_PATTERN,
     MAX_BULK_IDS,
     NO_NUL,
     AuditEntry,

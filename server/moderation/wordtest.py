@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from server.comments.models import CommentStatus
 from server.db import Sessionmaker
 from server.errors import Unprocessable
-from server.moderation.policy_store import load_policy
+from server.moderation.policy.store import load_policy
+from server.moderation.policy.words import WordMatcher, clean_wordlist, compile_wordlist, normalize
 from server.moderation.tool_schemas import WordTestRequest, WordTestResponse
-from server.moderation.words import WordMatcher, clean_wordlist, compile_wordlist, normalize
 
 
 def _matcher(kind: str, words: Sequence[str] | None, stored: WordMatcher) -> WordMatcher:
