@@ -71,7 +71,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 def _deadletters(settings: Settings, args: argparse.Namespace) -> int:
     import asyncio
 
-    from server.moderation.deadletters_cli import run
+    from server.moderation.review.deadletters_cli import run
 
     status: int = asyncio.run(run(settings, args))
     return status

@@ -6,7 +6,8 @@ from aiohttp import web
 
 from server.auth import Role, require_principal, requires
 from server.http import json_response, parse_id, parse_json, parse_query
-from server.moderation import deadletters, preview, wordtest
+from server.moderation.policy import preview, wordtest
+from server.moderation.review import deadletters
 from server.moderation.tool_docs import (
     DEAD_LETTER,
     DEAD_LETTERS,

@@ -19,7 +19,7 @@ from server.lifecycle.subscribers import build_relay
 from server.live.base import ChannelBroker
 from server.live.memory import MemoryChannelBroker
 from server.live.redis import RedisChannelBroker
-from server.moderation import deadletters
+from server.moderation.review import deadletters
 from server.moderation.schemas import MAX_BULK_IDS
 from server.moderation.tool_schemas import DeadLetterQuery
 from server.settings import Settings
