@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import health
+from server import assets, cors, demo, health
 from server.articles import views as article_views
-from server.auth import auth_middleware
+from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
+from server.console import views as console_views
 from server.db import create_engine, create_sessionmaker, upgrade, utcnow
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
@@ -23,6 +24,7 @@ from server.live.base import PAGES_CHANNEL
 from server.live.runtime import live_runtime
 from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
+from server.moderation import tool_views as moderation_tool_views
 from server.moderation import views as moderation_views
 from server.notifications import views as notification_views
 from server.notifications.runtime import mailing_ctx
@@ -44,6 +46,7 @@ from server.typedefs import (
     SESSIONMAKER,
     SETTINGS,
     THREAD_PAGES,
+    TOKENS,
 )
 from server.webhooks import views as webhook_views
 from server.webhooks.runtime import delivery_ctx
@@ -105,6 +108,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = token_verifier(settings)
     app[READINESS_CHECKS] = {}
     app.cleanup_ctx.extend(
         [
@@ -121,4 +125,9 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(webhook_views.routes)
     app.add_routes(reader_views.routes)
     app.add_routes(notification_views.routes)
+    app.add_routes([*moderation_tool_views.routes, *console_views.routes])
+    assets.setup(app)
+    if settings.demo:
+        demo.setup(app)
+    cors.setup(app)  # last: it adds the preflight of every API route
     return app

@@ -17,6 +17,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
+    if settings.demo:
+        print(f"Baraza demo: http://{host}:{port}/demo/", file=sys.stderr, flush=True)
     web.run_app(
         create_app(settings),
         host=host,
@@ -55,13 +57,27 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    print(
-        mint_token(
-            settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl,
-            email=args.email,
-        )
+    token = mint_token(
+        settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl,
+        email=args.email,
     )
+    if args.console:
+        from server.console.views import console_link
+
+        base = args.base_url or f"http://{settings.host}:{settings.port}"
+        print(console_link(base, token))
+    else:
+        print(token)
     return 0
+
+
+def _deadletters(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from server.moderation.review.deadletters_cli import run
+
+    status: int = asyncio.run(run(settings, args))
+    return status
 
 
 def _import(settings: Settings, args: argparse.Namespace) -> int:
@@ -85,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP/WebSocket server")
     serve.add_argument("--host", default=None, help="address to bind (default BARAZA_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default BARAZA_PORT)")
+    serve.add_argument("--demo", action="store_true",
+                       help="also serve /demo/, the seed article with the widget and a demo "
+                       "sign-in (embedded default only)")
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run scoring workers against Redis")
@@ -107,7 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", choices=["moderator", "editor", "admin"])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
     token.add_argument("--email", default=None, help="an 'email' claim (reply e-mails)")
+    token.add_argument(
+        "--console", action="store_true", help="print a ready /console/ link (token in fragment)"
+    )
+    token.add_argument("--base-url", default=None, help="console origin (default host:port)")
     token.set_defaults(run=_token)
+
+    dead = commands.add_parser("deadletters", help="list or replay comments whose scoring failed")
+    dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)
+    dead_list = dead_commands.add_parser("list", help="print dead letters, newest first")
+    dead_list.add_argument("--limit", type=int, default=50)
+    dead_replay = dead_commands.add_parser("replay", help="send dead letters back to scoring")
+    dead_replay.add_argument("comment_ids", nargs="*", type=int, metavar="COMMENT_ID")
+    dead_replay.add_argument("--all", action="store_true", help="replay every dead letter")
+    dead.set_defaults(run=_deadletters)
 
     imports = commands.add_parser("import", help="import comments from another system")
     imports.add_argument("source", choices=["disqus", "wordpress", "isso"])
@@ -128,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(**({"demo": True} if getattr(args, "demo", False) else {}))
     except SettingsError as exc:
         print(f"baraza: {exc}", file=sys.stderr)
         return 2

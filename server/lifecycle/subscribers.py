@@ -4,6 +4,8 @@
   reactions``), what open pages show live.
 - :class:`ModerationChannel`: ``comment.queued`` for comments newly waiting for a person,
   ``comment.decided`` for every decision, and the queues' sizes (``queue.counts``).
+- :class:`ReaderInbox`: each author's own channel ``user:{sub}`` (``reader.decided|replied|
+  featured``): what became of their comments, and who replied to them.
 - :class:`PageInvalidation`: one ``pages.changed`` on the internal ``pages`` channel, which
   every server process listens to, so each drops its cached thread pages of those articles.
 
@@ -19,11 +21,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.comments.models import Comment
 from server.db import Sessionmaker
 from server.lifecycle.events import CommentEvent, EventKind
 from server.lifecycle.relay import EventRelay, InTransaction, Subscriber
 from server.live import producers
-from server.live.base import ChannelBroker
+from server.live.base import ChannelBroker, EventType
 from server.moderation.models import SYSTEM_ACTOR
 from server.moderation.review.queues import get_item, waiting_counts
 from server.notifications.queue import reply_emails
@@ -107,6 +110,79 @@ class ReaderChannels:
             )
 
 
+class ReaderInbox:
+    """An author hears, on ``user:{sub}`` only, what became of their comments.
+
+    ``reader.decided`` for a status decision (approved, held, rejected; an approved comment
+    carries its public JSON so the widget shows it in place), ``reader.featured`` for a feature
+    or unfeature, and ``reader.replied`` to the author of a comment someone else just replied to
+    (when the reply appears in the thread).
+    """
+
+    def __init__(self, sessionmaker: Sessionmaker, channels: ChannelBroker) -> None:
+        self._sessionmaker = sessionmaker
+        self._channels = channels
+
+    async def __call__(self, events: Sequence[CommentEvent]) -> None:
+        replies = [e for e in events if e.appeared and e.public and e.public.get("parent_id")]
+        names = await _author_names(
+            self._sessionmaker, [e for e in events if e.appeared or e.kind in _TOLD]
+        )
+        for event in events:
+            await self._tell(event, names)
+        if replies:
+            await self._tell_parents(replies, names)
+
+    async def _tell(self, event: CommentEvent, names: dict[str, str]) -> None:
+        base = {"comment_id": event.comment_id, "article_id": event.article_id}
+        if event.kind in _TOLD and event.status_changed:
+            data: dict[str, Any] = {**base, "status": event.after.value}
+            if event.appeared and event.public is not None:
+                data["comment"] = _with_author(event, names, mine=True)
+            await producers.reader_event(self._channels, sub=event.author_id,
+                                         type=EventType.reader_decided, data=data)
+        elif event.kind in (EventKind.featured, EventKind.unfeatured):
+            await producers.reader_event(self._channels, sub=event.author_id,
+                                         type=EventType.reader_featured,
+                                         data={**base, "featured": event.featured})
+
+    async def _tell_parents(self, replies: list[CommentEvent], names: dict[str, str]) -> None:
+        parents = {int(e.public["parent_id"]) for e in replies if e.public}
+        try:
+            async with self._sessionmaker() as session:
+                rows = await session.execute(
+                    select(Comment.id, Comment.author_id).where(Comment.id.in_(parents))
+                )
+                authors = dict(rows.tuples().all())
+        except Exception:
+            log.warning("could not read the parents' authors", exc_info=True)
+            return
+        for reply in replies:
+            parent_id = int(reply.public["parent_id"]) if reply.public else 0
+            parent_author = authors.get(parent_id)
+            if parent_author is None or parent_author == reply.author_id:
+                continue
+            data = {
+                "comment_id": parent_id, "article_id": reply.article_id,
+                "reply_id": reply.comment_id, "author_name": names.get(reply.author_id),
+                "reply": _with_author(reply, names, mine=False),
+            }
+            await producers.reader_event(self._channels, sub=parent_author,
+                                         type=EventType.reader_replied, data=data)
+
+
+# Decisions an author is told of on their own channel.
+_TOLD = frozenset({EventKind.approved, EventKind.held, EventKind.rejected})
+
+
+def _with_author(event: CommentEvent, names: dict[str, str], *, mine: bool) -> dict[str, Any]:
+    public = dict(event.public or {})
+    public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
+    public["mine"] = mine
+    public["awaiting_review"] = False
+    return public
+
+
 class ModerationChannel:
     """Consoles hear what joined a queue, every decision, and the queues' new sizes."""
 
@@ -170,10 +246,11 @@ class PageInvalidation:
 def default_subscribers(
     sessionmaker: Sessionmaker, channels: ChannelBroker, page_caches: Sequence[PageCache] = ()
 ) -> list[Subscriber]:
-    """Page caches, readers' channels and the moderation channel, in that order."""
+    """Page caches, readers' channels, authors' own channels and the moderation channel."""
     return [
         PageInvalidation(channels, page_caches),
         ReaderChannels(sessionmaker, channels),
+        ReaderInbox(sessionmaker, channels),
         ModerationChannel(sessionmaker, channels),
     ]
 

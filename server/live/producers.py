@@ -20,6 +20,7 @@ from server.live.base import (
     Event,
     EventType,
     article_channel,
+    user_channel,
 )
 
 log = logging.getLogger(__name__)
@@ -128,3 +129,12 @@ async def pages_changed(
     drops its cached copies of them."""
     return await _publish(channels, PAGES_CHANNEL, EventType.pages_changed,
                           {"pages": pages, "article_ids": list(article_ids)})
+
+
+async def reader_event(
+    channels: ChannelBroker, *, sub: str, type: EventType, data: Mapping[str, Any]
+) -> Event | None:
+    """``reader.decided|replied|featured`` on the reader's own channel ``user:{sub}``."""
+    if not type.value.startswith("reader."):
+        raise ValueError(f"{type} is not a reader's event")
+    return await _publish(channels, user_channel(sub), type, dict(data))

@@ -34,6 +34,19 @@ class PostCreate(Payload):
     draft: bool = False
 
 
+class PreviewBody(Payload):
+    body: str = Field(max_length=200_000)
+
+
+class PreviewOut(BaseModel):
+    """A post body as it would be stored and shown to readers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    body: str
+    html: str
+
+
 class PostUpdate(Payload):
     body: str | None = Field(default=None, max_length=200_000)
     key_event: bool | None = None

@@ -231,6 +231,16 @@ async def list_queue(
 _ITEM = _rows()
 
 
+def item_rows() -> Select[Any]:
+    """The statement behind queue items; ``build_items`` turns its rows into items."""
+    return _rows()
+
+
+def latest_rule() -> ScalarSelect[Any]:
+    """The rule of a comment's latest decision, as a correlated subquery on ``Comment``."""
+    return _rule()
+
+
 async def get_item(*, sessionmaker: Sessionmaker, comment_id: int) -> QueueItem:
     """One comment as a queue item."""
     async with sessionmaker() as session:
