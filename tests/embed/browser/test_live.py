@@ -52,7 +52,7 @@ def test_count_spans_are_filled_from_one_request(stack: Stack, context: Any, art
     page.goto(stack.page(article, mounts="counts", ids=",".join(others)))
     spans = page.locator('[data-baraza="count"]')
     expect(spans.nth(0)).to_have_text("2 comments")
-    expect(spans.nth(1)).to_have_text("1 comments")
+    expect(spans.nth(1)).to_have_text("1 comment")
     expect(spans.nth(2)).to_have_text("0 comments")
     assert len(counts) == 1
 
