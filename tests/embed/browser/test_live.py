@@ -101,6 +101,22 @@ def test_sse_fallback_when_websocket_is_blocked(stack: Stack, context: Any, arti
     expect(page.get_by_text("Arrived over Server-Sent Events.")).to_be_visible()
 
 
+def test_the_authors_outcome_arrives_over_sse_when_websocket_is_blocked(
+    stack: Stack, context: Any, article: str
+) -> None:
+    page = context.new_page()
+    page.route_web_socket(re.compile(r".*/api/v1/live$"), lambda ws: ws.close())
+    with page.expect_request(re.compile(r".*/api/v1/me/events\?token=.*"), timeout=TIMEOUT):
+        page.goto(stack.page(article, reader="imani"))
+    page.get_by_label("Write a comment").fill("Posted behind a proxy that blocks WebSockets.")
+    page.get_by_role("button", name="Post").click()
+    mine = page.locator(".bz-awaiting-list [data-comment-id]")
+    expect(mine).to_contain_text("Awaiting review")
+    stack.decide([int(mine.get_attribute("data-comment-id") or 0)], "reject")
+    expect(page.get_by_role("status").filter(has_text="Your comment was not published.")
+           ).to_be_visible(timeout=TIMEOUT)
+
+
 def test_an_unlisted_origin_is_refused(stack: Stack, context: Any, article: str) -> None:
     stack.published(article, "amina", "Only for listed sites.")
     page = context.new_page()
