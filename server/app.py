@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from server import assets, cors, demo, health
 from server.articles import views as article_views
 from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
-from server.db import create_engine, create_sessionmaker, upgrade
+from server.db import create_engine, create_sessionmaker, upgrade, utcnow
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
@@ -25,6 +26,7 @@ from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
+from server.scoring import scoring_ctx
 from server.settings import Settings
 from server.typedefs import (
     CHANNELS,
@@ -32,6 +34,7 @@ from server.typedefs import (
     EVENTS,
     HUB,
     JOBS,
+    LIVEBLOG_PAGES,
     RATE_LIMITER,
     READINESS_CHECKS,
     REDIS,
@@ -40,7 +43,6 @@ from server.typedefs import (
     THREAD_PAGES,
     TOKENS,
 )
-from workers.main import scoring_ctx
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -79,7 +81,17 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     pages = app[THREAD_PAGES]
     app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
     await app[HUB].watch(PAGES_CHANNEL, pages.forget)
+    await app[HUB].watch(PAGES_CHANNEL, app[LIVEBLOG_PAGES].forget)
+    after = app[SETTINGS].outbox_relay_after_seconds
+    sweeper = asyncio.create_task(
+        app[EVENTS].run_sweeper(
+            interval=after / 3, older_than=dt.timedelta(seconds=after), clock=utcnow
+        ),
+        name="outbox-sweeper",
+    )
     yield
+    sweeper.cancel()
+    await asyncio.gather(sweeper, return_exceptions=True)
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -77,8 +77,12 @@ class Settings(BaseSettings):
     first_replies: Annotated[int, Field(ge=0, le=50)] = 3
     idempotency_key_max: PositiveInt = 200
     # Anonymous thread pages are served from a per-process cache this long (0 turns it off);
-    # writes through the process drop an article's pages at once, others show within it.
+    # every process drops an article's pages when a ``pages.changed`` event reaches it.
     thread_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+
+    # Events of a comment whose process died between commit and relay are relayed again by a
+    # server process once they are this old (server/lifecycle/relay.py).
+    outbox_relay_after_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     # Rate limits (limits' notation, e.g. "10/minute;100/hour")
     rate_limit_comments_user: str = "10/minute;200/day"
@@ -132,8 +136,8 @@ class Settings(BaseSettings):
     liveblog_body_max_chars: PositiveInt = 20_000
     # Cache-Control max-age of anonymous reads: how stale a CDN may serve a page or a poll.
     liveblog_cache_seconds: Annotated[int, Field(ge=0, le=300)] = 5
-    # Each process keeps anonymous reads this long (0: off); another process's writes show
-    # within it, this process's own at once.
+    # Each process keeps anonymous reads this long (0: off); writes drop them on every
+    # process through ``pages.changed`` events (this process's own at once).
     liveblog_page_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
     @property

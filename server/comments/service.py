@@ -15,17 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
-from server.comments.models import Comment, CommentStatus, Reaction, Report
-from server.comments.schemas import Cursor, Sort, public_comment
+from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
+from server.comments.reads import Sort
+from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
-from server.comments.visibility import comment_event, lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
-from server.moderation.policy_store import get_policy_config
+from server.lifecycle.transitions import comment_event, lock_found, transition
+from server.moderation.policy.store import get_policy_config
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -224,7 +225,7 @@ async def list_thread(
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
     async with sessionmaker() as session:
-        rows = await reads.top_level_page(session, article_id, reads.Order(sort), after, size + 1)
+        rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
         page = rows[:size]
         parents = [row[0] for row in page]
         replies = await reads.first_replies(session, parents, settings.first_replies)
@@ -289,9 +290,7 @@ async def list_replies(
 
 
 async def _own_comment(session: AsyncSession, comment_id: int, principal: Principal) -> Comment:
-    comment = await lock_comment(session, comment_id)
-    if comment is None:
-        raise NotFound("comment not found", code="comment_not_found")
+    comment = await lock_found(session, comment_id)
     if comment.author_id != principal.sub:
         if comment.visible:
             raise Forbidden("only the author may change this comment", code="not_author")
@@ -369,9 +368,7 @@ async def delete_comment(
 
 
 async def _published_for_update(session: AsyncSession, comment_id: int) -> Comment:
-    comment = await lock_comment(session, comment_id)
-    if comment is None or not comment.visible:
-        raise NotFound("comment not found", code="comment_not_found")
+    comment = await lock_found(session, comment_id, visible=True)
     if comment.status != CommentStatus.approved:
         raise Conflict("this comment no longer takes reactions", code="comment_deleted")
     return comment
@@ -384,7 +381,7 @@ async def react(
     comment_id: int,
     kind: str,
     on: bool,
-) -> dict[str, Any]:
+) -> ReactionCounts:
     """Add or remove the caller's reaction (idempotent); counts stay exact under concurrency."""
     now = utcnow()
     async with events.transaction() as session:
@@ -423,12 +420,12 @@ async def react(
                 ),
             )
         article_id, reactions = comment.article_id, dict(comment.reactions)
-    return {
-        "id": comment_id,
-        "article_id": article_id,
-        "reactions": reactions,
-        "reaction_count": sum(reactions.values()),
-    }
+    return ReactionCounts(
+        id=comment_id,
+        article_id=article_id,
+        reactions=reactions,
+        reaction_count=sum(reactions.values()),
+    )
 
 
 async def report(
@@ -436,9 +433,9 @@ async def report(
     events: EventRelay,
     principal: Principal,
     comment_id: int,
-    reason: str,
+    reason: ReportReason,
     note: str | None,
-) -> dict[str, Any]:
+) -> ReportCreated:
     """Record one report per user per comment; the policy's ``report_hold_count`` reports send
     it back to a human."""
     now = utcnow()
@@ -486,12 +483,9 @@ async def report(
                 details={"rule": "reports", "reports": comment.report_count},
             )
         article_id = comment.article_id
-    return {
-        "comment_id": comment_id,
-        "article_id": article_id,
-        "reason": reason,
-        "created_at": now.isoformat(),
-    }
+    return ReportCreated(
+        comment_id=comment_id, article_id=article_id, reason=reason, created_at=now
+    )
 
 
 async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> dict[str, int]:

@@ -76,6 +76,8 @@ class CommentEvent:
     reason: str | None = None
     public: Mapping[str, Any] | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    # The comment it replies to (a reply's author is told about it on ``user:{sub}``).
+    parent_id: int | None = None
 
     @property
     def appeared(self) -> bool:
@@ -90,6 +92,46 @@ class CommentEvent:
     @property
     def status_changed(self) -> bool:
         return self.before is not self.after
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, as the outbox table stores it."""
+        return {
+            "kind": self.kind.value,
+            "comment_id": self.comment_id,
+            "article_id": self.article_id,
+            "author_id": self.author_id,
+            "actor": self.actor,
+            "action": self.action,
+            "before": self.before.value,
+            "after": self.after.value,
+            "was_visible": self.was_visible,
+            "visible": self.visible,
+            "featured": self.featured,
+            "reason": self.reason,
+            "public": dict(self.public) if self.public is not None else None,
+            "data": dict(self.data),
+            "parent_id": self.parent_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CommentEvent:
+        return cls(
+            kind=EventKind(data["kind"]),
+            comment_id=int(data["comment_id"]),
+            article_id=str(data["article_id"]),
+            author_id=str(data["author_id"]),
+            actor=str(data["actor"]),
+            action=str(data["action"]),
+            before=CommentStatus(data["before"]),
+            after=CommentStatus(data["after"]),
+            was_visible=bool(data["was_visible"]),
+            visible=bool(data["visible"]),
+            featured=bool(data["featured"]),
+            reason=data.get("reason"),
+            public=data.get("public"),
+            data=data.get("data") or {},
+            parent_id=data.get("parent_id"),
+        )
 
 
 class Outbox:

@@ -28,6 +28,7 @@ from server.lifecycle.relay import EventRelay, Subscriber
 from server.live import producers
 from server.live.base import ChannelBroker, EventType
 from server.moderation.models import SYSTEM_ACTOR
+from server.moderation.review.queues import get_item, waiting_counts
 from server.pagecache import PageCache
 from server.users.models import User
 
@@ -116,7 +117,7 @@ class ReaderInbox:
         self._channels = channels
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
-        replies = [e for e in events if e.appeared and e.public and e.public.get("parent_id")]
+        replies = [e for e in events if e.appeared and e.parent_id is not None]
         names = await _author_names(
             self._sessionmaker, [e for e in events if e.appeared or e.kind in _TOLD]
         )
@@ -139,7 +140,7 @@ class ReaderInbox:
                                          data={**base, "featured": event.featured})
 
     async def _tell_parents(self, replies: list[CommentEvent], names: dict[str, str]) -> None:
-        parents = {int(e.public["parent_id"]) for e in replies if e.public}
+        parents = {e.parent_id for e in replies if e.parent_id is not None}
         try:
             async with self._sessionmaker() as session:
                 rows = await session.execute(
@@ -150,8 +151,8 @@ class ReaderInbox:
             log.warning("could not read the parents' authors", exc_info=True)
             return
         for reply in replies:
-            parent_id = int(reply.public["parent_id"]) if reply.public else 0
-            parent_author = authors.get(parent_id)
+            parent_id = reply.parent_id
+            parent_author = authors.get(parent_id) if parent_id is not None else None
             if parent_author is None or parent_author == reply.author_id:
                 continue
             data = {
@@ -205,8 +206,6 @@ class ModerationChannel:
             await self._counts()
 
     async def _counts(self) -> None:
-        from server.moderation.events import waiting_counts
-
         try:
             counts = await waiting_counts(self._sessionmaker)
         except Exception:
@@ -287,8 +286,6 @@ async def _author_names(
 
 async def _queue_item(sessionmaker: Sessionmaker, event: CommentEvent) -> dict[str, Any]:
     """The held comment as ``GET /moderation/queues/held`` shows it (a summary if that fails)."""
-    from server.moderation.queues import get_item
-
     try:
         queued = await get_item(sessionmaker=sessionmaker, comment_id=event.comment_id)
         data: dict[str, Any] = queued.model_dump(mode="json")

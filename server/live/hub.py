@@ -49,7 +49,9 @@ def process_id() -> str:
 class HubChannel:
     """One channel's local subscribers and its position in the channel's offsets."""
 
-    __slots__ = ("backlog", "joining", "live", "name", "offset", "presence", "ready")
+    __slots__ = (
+        "backlog", "joining", "live", "name", "offset", "presence", "ready", "reported_local",
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -59,6 +61,8 @@ class HubChannel:
         self.live: set[Connection] = set()
         self.offset: int | None = None
         self.presence: int | None = None
+        # This process's count inside ``presence`` (what it reported when that total came).
+        self.reported_local = 0
         # Events held back while a gap is filled from history; None when in step.
         self.backlog: list[Event] | None = []
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -245,8 +249,11 @@ class Hub:
 
     def _go_live(self, channel: HubChannel, conn: Connection, recovery: Recovery) -> None:
         name = channel.name
+        # An SSE ``id`` says "all up to here received": while a replay of older events follows,
+        # the frame must not carry one, or a drop during the replay would resume past it.
+        position = 0 if recovery.events else recovery.offset
         conn.send(Frame(Subscribed(channel=name, offset=recovery.offset,
-                                   recovered=recovery.recovered), offset=recovery.offset))
+                                   recovered=recovery.recovered), offset=position))
         last = recovery.offset
         for event in recovery.events:
             conn.send(event_frame(event))
@@ -256,7 +263,10 @@ class Hub:
                 conn.send(frame)
         channel.live.add(conn)
         if channel.presence is not None:
-            conn.send(presence_frame(name, channel.presence))
+            # The last total counted this process's subscribers as they were then: count the
+            # newcomer (and anyone else who came or left here since) now.
+            total = channel.presence - channel.reported_local + channel.count
+            conn.send(presence_frame(name, max(total, channel.count)))
 
     async def unsubscribe(self, conn: Connection, name: str, *, quiet: bool = False) -> None:
         if name not in conn.channels:
@@ -362,6 +372,9 @@ class Hub:
         totals = await self._presence.report(counts)
         for name, total in totals.items():
             channel = self._channels.get(name)
-            if channel is not None and channel.presence != total:
+            if channel is None:
+                continue
+            channel.reported_local = counts[name]
+            if channel.presence != total:
                 channel.presence = total
                 channel.broadcast(presence_frame(name, total))

@@ -122,10 +122,13 @@ async def liveblog_event(
     return await _publish(channels, article_channel(article_id), type, dict(data))
 
 
-async def pages_changed(channels: ChannelBroker, *, article_ids: Iterable[str]) -> Event | None:
-    """Threads of these articles changed: every process drops its cached pages of them."""
+async def pages_changed(
+    channels: ChannelBroker, *, article_ids: Iterable[str], pages: str = "threads"
+) -> Event | None:
+    """``pages`` (``threads`` or ``liveblog``) of these articles changed: every server process
+    drops its cached copies of them."""
     return await _publish(channels, PAGES_CHANNEL, EventType.pages_changed,
-                          {"article_ids": list(article_ids)})
+                          {"pages": pages, "article_ids": list(article_ids)})
 
 
 async def reader_event(
