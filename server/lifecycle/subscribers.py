@@ -117,7 +117,7 @@ class ReaderInbox:
         self._channels = channels
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
-        replies = [e for e in events if e.appeared and e.public and e.public.get("parent_id")]
+        replies = [e for e in events if e.appeared and e.parent_id is not None]
         names = await _author_names(
             self._sessionmaker, [e for e in events if e.appeared or e.kind in _TOLD]
         )
@@ -140,7 +140,7 @@ class ReaderInbox:
                                          data={**base, "featured": event.featured})
 
     async def _tell_parents(self, replies: list[CommentEvent], names: dict[str, str]) -> None:
-        parents = {int(e.public["parent_id"]) for e in replies if e.public}
+        parents = {e.parent_id for e in replies if e.parent_id is not None}
         try:
             async with self._sessionmaker() as session:
                 rows = await session.execute(
@@ -151,8 +151,8 @@ class ReaderInbox:
             log.warning("could not read the parents' authors", exc_info=True)
             return
         for reply in replies:
-            parent_id = int(reply.public["parent_id"]) if reply.public else 0
-            parent_author = authors.get(parent_id)
+            parent_id = reply.parent_id
+            parent_author = authors.get(parent_id) if parent_id is not None else None
             if parent_author is None or parent_author == reply.author_id:
                 continue
             data = {
