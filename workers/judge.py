@@ -47,6 +47,7 @@ class CurrentPolicy:
             author_status=subject.author_status,
             author_approved_count=subject.author_approved,
             report_count=subject.report_count,
+            deobfuscated_labels=analysis.deobfuscated,
         )
         decision = decide(facts, self.config)
         details = dict(decision.details)

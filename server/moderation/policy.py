@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -247,6 +247,8 @@ class CommentFacts:
     author_status: UserStatus = UserStatus.active
     author_approved_count: int = 0
     report_count: int = 0
+    # Labels whose score came from the de-obfuscated reading of the text, not the text as written.
+    deobfuscated_labels: Collection[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +293,7 @@ def decide(facts: CommentFacts, config: PolicyConfig = DEFAULT_CONFIG) -> Decisi
 def _evaluate(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
     fired: list[_Fired] = []
     fired.extend(_word_rules(facts))
-    fired.extend(_score_rules(facts.scores, config))
+    fired.extend(_score_rules(facts.scores, config, facts.deobfuscated_labels))
     fired.extend(_author_rules(facts, config))
     fired.extend(_context_rules(facts, config))
     return fired
@@ -328,7 +330,11 @@ def _clean_scores(scores: Mapping[str, float | None] | None) -> dict[str, float]
     }
 
 
-def _score_rules(scores: Mapping[str, float | None] | None, config: PolicyConfig) -> list[_Fired]:
+def _score_rules(
+    scores: Mapping[str, float | None] | None,
+    config: PolicyConfig,
+    deobfuscated: Collection[str] = (),
+) -> list[_Fired]:
     if scores is None:
         return []
     usable = _clean_scores(scores)
@@ -337,18 +343,25 @@ def _score_rules(scores: Mapping[str, float | None] | None, config: PolicyConfig
         limits = config.thresholds.get(label)
         if limits is None:
             continue
+        read = label in deobfuscated
         if limits.reject is not None and score >= limits.reject:
-            fired.append(_score_fired(Rule.score_reject, label, score, limits.reject))
+            fired.append(_score_fired(Rule.score_reject, label, score, limits.reject, read))
         elif limits.hold is not None and score >= limits.hold:
-            fired.append(_score_fired(Rule.score_hold, label, score, limits.hold))
+            fired.append(_score_fired(Rule.score_hold, label, score, limits.hold, read))
     return fired
 
 
-def _score_fired(rule: Rule, label: str, score: float, threshold: float) -> _Fired:
+def _score_fired(
+    rule: Rule, label: str, score: float, threshold: float, deobfuscated: bool = False
+) -> _Fired:
     status = CommentStatus.rejected if rule is Rule.score_reject else CommentStatus.held
     shown_threshold, shown_score = _format_pair(threshold, score)
     reason = f"{status.value}: {label} {shown_score} ≥ {shown_threshold}"
-    figures = {"label": label, "score": score, "threshold": threshold}
+    figures: dict[str, Any] = {"label": label, "score": score, "threshold": threshold}
+    if deobfuscated:
+        # The disguise is the finding: say the score is the de-obfuscated text's.
+        reason += " (de-obfuscated text)"
+        figures["deobfuscated"] = True
     # Ties on score go to the more serious label.
     severity = _SEVERITY.index(label) if label in _SEVERITY else len(_SEVERITY)
     return _Fired(rule, status, reason, figures, strength=score - severity * 1e-9)
