@@ -89,7 +89,8 @@ def load_scorer(settings: Settings) -> Scorer:
     """Build the scorer ``settings.scorer`` asks for (blocking: may load or download a model).
 
     ``detoxify`` loads Detoxify or raises :class:`ScorerUnavailable`; ``fallback`` loads the
-    offline profanity model; ``auto`` tries Detoxify and falls back with a loud warning.
+    offline tox-block LSTM (or, without its files, the profanity model); ``auto`` tries
+    Detoxify and falls back with a loud warning.
     ``settings.model_fast`` selects the fast (less exact) Detoxify path.
     """
     choice = settings.scorer
@@ -102,14 +103,16 @@ def load_scorer(settings: Settings) -> Scorer:
     except Exception as exc:
         if choice == "detoxify":
             raise ScorerUnavailable(f"cannot load Detoxify: {describe(exc)}") from exc
+        fallback = _load_fallback()
         log.warning(
-            "!!! Detoxify model %r could not be loaded (%s). Falling back to the profanity "
-            "model: it only detects profanity, so toxicity scores are much less reliable. "
-            "Set BARAZA_MODEL_CHECKPOINT and BARAZA_MODEL_CONFIG_DIR (docs/scoring.md). !!!",
+            "!!! Detoxify model %r could not be loaded (%s). Falling back to %s: an older, "
+            "weaker model, so toxicity scores are less reliable. Set BARAZA_MODEL_CHECKPOINT "
+            "and BARAZA_MODEL_CONFIG_DIR (docs/scoring.md). !!!",
             settings.model,
             describe(exc),
+            fallback.name,
         )
-        return _load_fallback()
+        return fallback
 
 
 def _load_detoxify(settings: Settings) -> Scorer:
@@ -119,6 +122,18 @@ def _load_detoxify(settings: Settings) -> Scorer:
 
 
 def _load_fallback() -> Scorer:
+    """tox-block's LSTM (numpy, no TensorFlow) if its files are installed, else profanity-check."""
     from workers.fallback_scorer import FallbackScorer
+    from workers.toxblock_scorer import ToxBlockScorer
 
-    return FallbackScorer.load()
+    try:
+        scorer: Scorer = ToxBlockScorer.load()
+    except Exception as exc:  # noqa: BLE001 - any failure means the next fallback
+        log.warning(
+            "!!! the tox-block fallback could not be loaded (%s); using the profanity model, "
+            "which only detects profanity (pip install --no-deps tox-block==0.1.2). !!!",
+            describe(exc),
+        )
+        return FallbackScorer.load()
+    log.warning("!!! scoring with the fallback %s !!!", scorer.name)
+    return scorer
