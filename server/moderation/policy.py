@@ -35,6 +35,14 @@ from typing import Any
 
 from server.articles.models import ModerationMode
 from server.comments.models import CommentStatus
+from server.moderation.phrases import PhraseKind, compile_rules, default_phrase_rules, find_phrases
+from server.moderation.signals import (
+    LanguageConfig,
+    SpamConfig,
+    SpamCounts,
+    UnsupportedLanguage,
+    spam_signals,
+)
 from server.users.models import UserStatus
 
 LABELS: tuple[str, ...] = (
@@ -68,6 +76,13 @@ class Rule(enum.StrEnum):
     new_author = "new_author"
     unscored = "unscored"
     approved = "approved"
+    threat_phrase = "threat_phrase"
+    dehumanising_phrase = "dehumanising_phrase"
+    spam_link = "spam_link"
+    spam_duplicate = "spam_duplicate"
+    spam_burst = "spam_burst"
+    spam_commercial = "spam_commercial"
+    unsupported_language = "unsupported_language"
 
 
 # Strongest first within each outcome.
@@ -75,6 +90,13 @@ REJECT_RULES: tuple[Rule, ...] = (Rule.banned_word, Rule.author_banned, Rule.sco
 HOLD_RULES: tuple[Rule, ...] = (
     Rule.score_hold,
     Rule.suspect_word,
+    Rule.threat_phrase,
+    Rule.dehumanising_phrase,
+    Rule.spam_duplicate,
+    Rule.spam_commercial,
+    Rule.spam_link,
+    Rule.spam_burst,
+    Rule.unsupported_language,
     Rule.reports,
     Rule.author_suspended,
     Rule.author_premod,
@@ -148,12 +170,19 @@ class PolicyConfig:
     (0 = off). ``report_hold_count`` R: hold a comment once it has R reports (0 = off).
     ``hold_unscored``: hold a comment that has no scores at all, instead of deciding on the
     other rules alone.
+
+    ``phrase_rules``: threat and dehumanisation rule lines (``phrases.py``); ``None`` means the
+    shipped default list. ``spam``: the spam thresholds. ``languages``: what happens to
+    comments in a language the scorer does not read.
     """
 
     thresholds: Mapping[str, LabelThresholds] = field(default_factory=lambda: DEFAULT_THRESHOLDS)
     new_author_hold_count: int = 0
     report_hold_count: int = 3
     hold_unscored: bool = False
+    phrase_rules: tuple[str, ...] | None = None
+    spam: SpamConfig = field(default_factory=SpamConfig)
+    languages: LanguageConfig = field(default_factory=LanguageConfig)
 
     def __post_init__(self) -> None:
         unknown = set(self.thresholds) - set(LABELS)
@@ -168,6 +197,9 @@ class PolicyConfig:
         _check_count("report_hold_count", self.report_hold_count)
         if not isinstance(self.hold_unscored, bool):
             raise ValueError("hold_unscored must be true or false")
+        if self.phrase_rules is not None:
+            object.__setattr__(self, "phrase_rules", tuple(self.phrase_rules))
+            compile_rules(self.phrase_rules)  # raises ValueError naming a bad line
         # Every label present (off where not given), so to_dict/from_dict round-trips exactly.
         ordered = {label: self.thresholds.get(label, _OFF) for label in LABELS}
         object.__setattr__(self, "thresholds", MappingProxyType(ordered))
@@ -179,7 +211,14 @@ class PolicyConfig:
             "new_author_hold_count": self.new_author_hold_count,
             "report_hold_count": self.report_hold_count,
             "hold_unscored": self.hold_unscored,
+            "phrase_rules": None if self.phrase_rules is None else list(self.phrase_rules),
+            "spam": self.spam.to_dict(),
+            "languages": self.languages.to_dict(),
         }
+
+    def phrase_lines(self) -> tuple[str, ...]:
+        """The phrase rules in force: the configured ones, or the shipped default list."""
+        return default_phrase_rules() if self.phrase_rules is None else self.phrase_rules
 
     @classmethod
     def from_dict(cls, data: object) -> PolicyConfig:
@@ -199,6 +238,9 @@ class PolicyConfig:
             new_author_hold_count=data.get("new_author_hold_count", default.new_author_hold_count),
             report_hold_count=data.get("report_hold_count", default.report_hold_count),
             hold_unscored=data.get("hold_unscored", default.hold_unscored),
+            phrase_rules=_parse_phrase_rules(data.get("phrase_rules")),
+            spam=SpamConfig.from_dict(data.get("spam", {})),
+            languages=LanguageConfig.from_dict(data.get("languages", {})),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -211,8 +253,24 @@ class PolicyConfig:
 
 
 _CONFIG_KEYS = frozenset(
-    {"thresholds", "new_author_hold_count", "report_hold_count", "hold_unscored"}
+    {
+        "thresholds",
+        "new_author_hold_count",
+        "report_hold_count",
+        "hold_unscored",
+        "phrase_rules",
+        "spam",
+        "languages",
+    }
 )
+
+
+def _parse_phrase_rules(data: object) -> tuple[str, ...] | None:
+    if data is None:
+        return None
+    if not isinstance(data, list | tuple) or not all(isinstance(line, str) for line in data):
+        raise ValueError("phrase_rules must be a list of strings, or null for the defaults")
+    return tuple(data)
 
 
 def _parse_thresholds(data: object) -> dict[str, LabelThresholds]:
@@ -249,6 +307,12 @@ class CommentFacts:
     report_count: int = 0
     # Labels whose score came from the de-obfuscated reading of the text, not the text as written.
     deobfuscated_labels: Collection[str] = ()
+    # The text itself, for the phrase and spam rules ("" when not known).
+    text: str = ""
+    spam_counts: SpamCounts = field(default_factory=SpamCounts)
+    # The detected language, and whether the scorer's model reads it.
+    language: str | None = None
+    language_covered: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +357,13 @@ def decide(facts: CommentFacts, config: PolicyConfig = DEFAULT_CONFIG) -> Decisi
 def _evaluate(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
     fired: list[_Fired] = []
     fired.extend(_word_rules(facts))
-    fired.extend(_score_rules(facts.scores, config, facts.deobfuscated_labels))
+    scores = facts.scores
+    if _scores_ignored(facts, config):
+        scores = None
+    fired.extend(_score_rules(scores, config, facts.deobfuscated_labels))
+    fired.extend(_phrase_rules(facts, config))
+    fired.extend(_spam_rules(facts, config))
+    fired.extend(_language_rules(facts, config))
     fired.extend(_author_rules(facts, config))
     fired.extend(_context_rules(facts, config))
     return fired
@@ -376,6 +446,51 @@ def _format_pair(threshold: float, score: float) -> tuple[str, str]:
     factor = 10**decimals
     shown_score = math.floor(score * factor + 1e-9) / factor
     return f"{threshold:.{decimals}f}", f"{shown_score:.{decimals}f}"
+
+
+_PHRASE_RULES = {
+    PhraseKind.threat: Rule.threat_phrase,
+    PhraseKind.dehumanising: Rule.dehumanising_phrase,
+}
+
+
+def _phrase_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
+    fired: list[_Fired] = []
+    hits = find_phrases(facts.text, compile_rules(config.phrase_lines()))
+    for kind, rule in _PHRASE_RULES.items():
+        matched = [hit.matched for hit in hits if hit.kind is kind]
+        if matched:
+            reason = f"held: {rule.value} {_quote_words(matched)}"
+            fired.append(_Fired(rule, CommentStatus.held, reason, {"phrases": matched}))
+    return fired
+
+
+def _spam_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
+    if not facts.text:
+        return []
+    signals = spam_signals(
+        facts.text, facts.author_approved_count, facts.spam_counts, config.spam
+    )
+    return [
+        _Fired(Rule(signal.rule), CommentStatus.held, signal.reason, dict(signal.figures))
+        for signal in signals
+    ]
+
+
+def _scores_ignored(facts: CommentFacts, config: PolicyConfig) -> bool:
+    return (
+        not facts.language_covered
+        and config.languages.unsupported is UnsupportedLanguage.words_only
+    )
+
+
+def _language_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
+    if facts.language_covered or config.languages.unsupported is not UnsupportedLanguage.hold:
+        return []
+    language = facts.language or "unknown"
+    reason = f"held: unsupported_language ({language} is not read by the model)"
+    figures = {"language": facts.language}
+    return [_Fired(Rule.unsupported_language, CommentStatus.held, reason, figures)]
 
 
 def _author_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
