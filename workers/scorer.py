@@ -85,6 +85,35 @@ def score_isolated(
     return results
 
 
+class MaxOfScorers:
+    """Several scorers over the same texts; each label takes the highest score any gives.
+
+    The offline fallback is tox-block's LSTM plus profanity-check: measured on our test set
+    (docs/scoring.md) the profanity model adds catches the LSTM misses.
+    """
+
+    def __init__(self, scorers: Sequence[Scorer], name: str) -> None:
+        self.scorers = tuple(scorers)
+        self.name = name
+        self.labels = tuple(dict.fromkeys(label for s in self.scorers for label in s.labels))
+
+    def score(self, texts: Sequence[str]) -> list[ScoreResult]:
+        """Per text the per-label maximum; a text any scorer fails is that scorer's error."""
+        merged: list[ScoreResult] = [{} for _ in texts]
+        for scorer in self.scorers:
+            results = scorer.score(texts)
+            for index, result in enumerate(results):
+                current = merged[index]
+                if isinstance(current, ScoreError):
+                    continue
+                if isinstance(result, ScoreError):
+                    merged[index] = result
+                    continue
+                for label, value in result.items():
+                    current[label] = max(value, current.get(label, 0.0))
+        return merged
+
+
 def load_scorer(settings: Settings) -> Scorer:
     """Build the scorer ``settings.scorer`` asks for (blocking: may load or download a model).
 
@@ -126,14 +155,18 @@ def _load_fallback() -> Scorer:
     from workers.fallback_scorer import FallbackScorer
     from workers.toxblock_scorer import ToxBlockScorer
 
+    profanity = FallbackScorer.load()
     try:
-        scorer: Scorer = ToxBlockScorer.load()
+        lstm = ToxBlockScorer.load()
     except Exception as exc:  # noqa: BLE001 - any failure means the next fallback
         log.warning(
             "!!! the tox-block fallback could not be loaded (%s); using the profanity model, "
             "which only detects profanity (pip install --no-deps tox-block==0.1.2). !!!",
             describe(exc),
         )
-        return FallbackScorer.load()
+        return profanity
+    version = profanity.name.split(" ", 1)[0]
+    name = f"tox-block-bilstm@0.1.2 + {version} (offline fallback, not Detoxify)"
+    scorer = MaxOfScorers([lstm, profanity], name)
     log.warning("!!! scoring with the fallback %s !!!", scorer.name)
     return scorer

@@ -67,7 +67,7 @@ class SpamConfig:
     """
 
     link_min_approved: int = 3
-    duplicate_count: int = 3
+    duplicate_count: int = 2
     duplicate_window_seconds: int = 86_400
     burst_author_count: int = 8
     burst_ip_count: int = 20

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from server.settings import Settings
-from workers.scorer import ScoreError, Scorer, load_scorer
+from workers.scorer import MaxOfScorers, ScoreError, Scorer, load_scorer
 from workers.toxblock_scorer import (
     LABELS,
     KerasTokenizer,
@@ -103,8 +103,24 @@ def test_fallback_setting_loads_toxblock(caplog: pytest.LogCaptureFixture) -> No
     assert package_dir().is_dir()
     with caplog.at_level(logging.WARNING, logger="workers.scorer"):
         scorer = load_scorer(Settings(scorer="fallback"))
-    assert isinstance(scorer, ToxBlockScorer)
-    assert any("tox-block" in record.getMessage() for record in caplog.records)
+    assert isinstance(scorer, MaxOfScorers)
+    assert isinstance(scorer.scorers[0], ToxBlockScorer)
+    assert "tox-block" in scorer.name and "profanity-check" in scorer.name
+    assert "not Detoxify" in scorer.name
+    assert any(scorer.name in record.getMessage() for record in caplog.records)
+
+
+def test_fallback_takes_the_higher_score_per_label(toxblock: ToxBlockScorer) -> None:
+    from workers.fallback_scorer import FallbackScorer
+
+    profanity = FallbackScorer.load()
+    both = MaxOfScorers([toxblock, profanity], "both")
+    texts = ["Bunch of pricks in parliament.", "A fair point about fuel prices."]
+    merged, lstm, words = both.score(texts), toxblock.score(texts), profanity.score(texts)
+    for m, a, b in zip(merged, lstm, words, strict=True):
+        assert isinstance(m, dict) and isinstance(a, dict) and isinstance(b, dict)
+        assert set(m) == set(a) | set(b)
+        assert all(m[label] == max(a.get(label, 0.0), b.get(label, 0.0)) for label in m)
 
 
 def test_missing_files_fall_back_to_profanity_check(
