@@ -239,8 +239,8 @@ class PolicyConfig:
             report_hold_count=data.get("report_hold_count", default.report_hold_count),
             hold_unscored=data.get("hold_unscored", default.hold_unscored),
             phrase_rules=_parse_phrase_rules(data.get("phrase_rules")),
-            spam=SpamConfig.from_dict(data.get("spam", {})),
-            languages=LanguageConfig.from_dict(data.get("languages", {})),
+            spam=SpamConfig.from_dict(data.get("spam") or {}),
+            languages=LanguageConfig.from_dict(data.get("languages") or {}),
         )
 
     def __eq__(self, other: object) -> bool:
