@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.comments.models import Comment, CommentStatus
 from server.comments.schemas import public_comment
@@ -22,6 +22,9 @@ from server.live.base import ChannelBroker
 from server.moderation.events import waiting_counts
 from server.moderation.models import SYSTEM_ACTOR
 from server.moderation.queues import get_item
+
+if TYPE_CHECKING:
+    from workers.nudge import Nudge
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class Decided:
     status: CommentStatus
     author_name: str | None
     action: str
+    nudge: Nudge | None = None
 
 
 async def publish_decisions(

@@ -6,13 +6,14 @@ facts for it and keeps the stored policy (thresholds, word lists) fresh between 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from server.comments.models import CommentStatus
 from server.db import Sessionmaker
 from server.moderation.policy import CommentFacts, PolicyConfig, decide
 from server.moderation.policy_store import PolicyCache
+from server.moderation.signals import SpamCounts
 from workers.analysis import Analysis, WordLists
 
 if TYPE_CHECKING:
@@ -31,14 +32,26 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentContext:
+    """What the workers counted or detected about a comment besides its scores."""
+
+    spam: SpamCounts = field(default_factory=SpamCounts)
+    language: str | None = None
+    language_covered: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentPolicy:
     """The policy in force for one batch."""
 
     config: PolicyConfig
     words: WordLists
 
-    def decide(self, subject: Subject, analysis: Analysis) -> Verdict:
+    def decide(
+        self, subject: Subject, analysis: Analysis, context: CommentContext | None = None
+    ) -> Verdict:
         """Apply the pure policy to one analysed comment."""
+        context = context or CommentContext()
         facts = CommentFacts(
             scores=analysis.scores,
             banned_words=analysis.banned,
@@ -48,9 +61,15 @@ class CurrentPolicy:
             author_approved_count=subject.author_approved,
             report_count=subject.report_count,
             deobfuscated_labels=analysis.deobfuscated,
+            text=subject.body,
+            spam_counts=context.spam,
+            language=context.language,
+            language_covered=context.language_covered,
         )
         decision = decide(facts, self.config)
         details = dict(decision.details)
+        if context.language is not None:
+            details["language"] = context.language
         return Verdict(decision.status, decision.rule.value, decision.reason, details)
 
 

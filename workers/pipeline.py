@@ -31,7 +31,10 @@ from workers import metrics
 from workers.analysis import Analysis, Failure, analyse
 from workers.consumer import BatchResult
 from workers.events import Decided, publish_decisions
-from workers.judge import PolicyJudge, Verdict
+from workers.judge import CommentContext, PolicyJudge, Verdict
+from workers.language import Detected, LanguageDetector, scorer_languages
+from workers.nudge import Nudge, nudge_for, publish_nudges
+from workers.spam import MemorySpamTracker, SpamItem, SpamTracker
 
 if TYPE_CHECKING:
     from workers.scorer import Scorer
@@ -55,6 +58,10 @@ class Subject:
     author_status: UserStatus
     author_approved: int
     report_count: int
+    author_id: str = ""
+    ip_hash: str | None = None
+    created_at: dt.datetime | None = None
+    nudge: str | None = None
 
 
 class Pipeline:
@@ -67,11 +74,18 @@ class Pipeline:
         channels: ChannelBroker,
         scorer: Scorer,
         judge: PolicyJudge,
+        spam: SpamTracker | None = None,
+        language: LanguageDetector | None = None,
+        edit_window_seconds: int = 15 * 60,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._channels = channels
         self._scorer = scorer
         self._judge = judge
+        self._spam: SpamTracker = spam if spam is not None else MemorySpamTracker()
+        self._language = language
+        self._covered = scorer_languages(scorer.name)
+        self._edit_window = dt.timedelta(seconds=edit_window_seconds)
         # One model call at a time: the model already uses every core it is given, and
         # consumers overlap their database work with another's scoring.
         self._model_lock = asyncio.Lock()
@@ -90,6 +104,7 @@ class Pipeline:
             verdicts = await self._judge_all(subjects, errors)
             decided = await self._apply(verdicts, errors)
             await publish_decisions(self._sessionmaker, self._channels, decided)
+            await publish_nudges(self._channels, [item.nudge for item in decided if item.nudge])
         for item in decided:
             metrics.DECISIONS.labels(item.status.value).inc()
         result = BatchResult()
@@ -137,6 +152,8 @@ class Pipeline:
                     author_name=user.name, article_mode=ModerationMode(mode),
                     author_status=user.effective_status(now),
                     author_approved=user.approved_count, report_count=comment.report_count,
+                    author_id=user.id, ip_hash=comment.ip_hash, created_at=comment.created_at,
+                    nudge=comment.nudge,
                 )
                 for comment, mode, user in rows.tuples()
             ]
@@ -148,13 +165,29 @@ class Pipeline:
         texts = [subject.body for subject in subjects]
         async with self._model_lock:
             analyses = await asyncio.to_thread(analyse, self._scorer, policy.words, texts)
+            languages = await asyncio.to_thread(self._detect, texts)
         verdicts: dict[int, tuple[Subject, Analysis, Verdict]] = {}
-        for subject, analysis in zip(subjects, analyses, strict=True):
+        for subject, analysis, detected in zip(subjects, analyses, languages, strict=True):
             if isinstance(analysis, Failure):
                 errors[subject.comment_id] = analysis.error
-            else:
-                verdicts[subject.comment_id] = (subject, analysis, policy.decide(subject, analysis))
+                continue
+            item = SpamItem(
+                subject.comment_id, subject.author_id, subject.article_id, subject.body,
+                subject.ip_hash,
+            )
+            context = CommentContext(
+                spam=await self._spam.observe(item, policy.config.spam),
+                language=detected.language,
+                language_covered=detected.language is None or detected.language in self._covered,
+            )
+            verdict = policy.decide(subject, analysis, context)
+            verdicts[subject.comment_id] = (subject, analysis, verdict)
         return verdicts
+
+    def _detect(self, texts: Sequence[str]) -> list[Detected]:
+        if self._language is None:
+            return [Detected(None, 0.0)] * len(texts)
+        return [self._language.detect(text) for text in texts]
 
     async def _apply(
         self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]], errors: dict[int, str]
@@ -199,7 +232,10 @@ class Pipeline:
                     if comment.status != CommentStatus.pending or comment.body != subject.body:
                         continue  # decided meanwhile, or edited: its own job decides the new text
                     await self._decide_one(session, comment, analysis, verdict, now)
-                    decided.append(Decided(comment, verdict.status, subject.author_name, ACTION))
+                    nudge = self._nudge(comment, verdict)
+                    decided.append(
+                        Decided(comment, verdict.status, subject.author_name, ACTION, nudge)
+                    )
         return decided
 
     async def _decide_one(
@@ -209,11 +245,22 @@ class Pipeline:
         reason = _clip(verdict.reason)
         comment.scores, comment.risk = analysis.scores, analysis.risk
         comment.model = self._scorer.name
+        language = verdict.details.get("language")
+        comment.language = language if isinstance(language, str) else None
         comment.decision_reason, comment.decided_at = reason, now
         await transition(
             session, comment, verdict.status, actor=SYSTEM_ACTOR, action=ACTION,
             now=now, reason=reason, details=_details(verdict, analysis, comment.model),
         )
+
+
+    def _nudge(self, comment: Comment, verdict: Verdict) -> Nudge | None:
+        """Offer the author one revision when only the toxicity scores held the comment."""
+        nudge = nudge_for(comment, verdict, self._edit_window)
+        if nudge is not None:
+            comment.nudge = "offered"
+            metrics.NUDGES.inc()
+        return nudge
 
 
 def _details(verdict: Verdict, analysis: Analysis, model: str) -> dict[str, object]:

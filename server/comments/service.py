@@ -16,6 +16,7 @@ from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report
+from server.comments.nudges import NUDGED_REVISIONS, use_nudge
 from server.comments.schemas import Cursor, Sort, public_comment
 from server.comments.text import normalise_body, render_html
 from server.comments.visibility import lock_comment, transition
@@ -25,6 +26,7 @@ from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.jobs.base import JobQueue
 from server.live import producers
 from server.live.base import ChannelBroker
+from server.moderation.signals import address_hash
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -115,8 +117,12 @@ async def post_comment(
     body: str,
     parent_id: int | None,
     idempotency_key: str | None,
+    address: str | None = None,
 ) -> Posted:
-    """Store a comment as ``pending`` and enqueue it for scoring once committed."""
+    """Store a comment as ``pending`` and enqueue it for scoring once committed.
+
+    ``address`` (the poster's IP) is kept only as a keyed hash, for the spam burst rule.
+    """
     body = clean_body(body, settings)
     now = utcnow()
     try:
@@ -154,6 +160,7 @@ async def post_comment(
                 idempotency_key=idempotency_key,
                 created_at=now,
                 updated_at=now,
+                ip_hash=address_hash(address, settings.jwt_secret) if address else None,
             )
             session.add(comment)
             await session.flush()
@@ -317,6 +324,7 @@ async def edit_comment(
             )
         if body == comment.body:
             return public_comment(comment, user.name, viewer=user.id)
+        revising = use_nudge(comment)
         was_visible = comment.visible
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
@@ -330,6 +338,8 @@ async def edit_comment(
             reason="edited by its author; awaiting moderation",
         )
         out = public_comment(comment, user.name, viewer=user.id)
+    if revising:
+        NUDGED_REVISIONS.inc()
     await enqueue_scoring(jobs, [comment_id])
     if was_visible:
         await producers.comment_removed(

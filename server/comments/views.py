@@ -111,6 +111,7 @@ async def post_comment(request: web.Request) -> web.Response:
         body=payload.body,
         parent_id=payload.parent_id,
         idempotency_key=key,
+        address=client_ip(request),
     )
     headers = {"Idempotent-Replayed": "true"} if posted.replayed else None
     return json_response(posted.comment, status=202, headers=headers)

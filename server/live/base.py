@@ -37,6 +37,8 @@ class EventType(enum.StrEnum):
     queue_counts = "queue.counts"
     comment_queued = "comment.queued"
     comment_decided = "comment.decided"
+    # On the author's own channel user:{sub} (issue 12): one revision offered.
+    comment_nudged = "comment.nudged"
 
 
 MODERATION_CHANNEL = "moderation"

@@ -9,6 +9,8 @@ rules fire, with their reasons. None of these rules ever rejects: they ask a per
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -38,6 +40,12 @@ _CONTACT_RE = re.compile(
     r"[\s-]?\d{3}",
     re.IGNORECASE,
 )
+
+
+def address_hash(address: str, secret: str) -> str:
+    """A keyed hash of a poster's address, for counting bursts without storing the address."""
+    digest = hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()
+    return digest[:32]
 
 
 class UnsupportedLanguage(enum.StrEnum):
