@@ -30,7 +30,7 @@ from pathlib import Path
 
 from server.comments.models import CommentStatus
 from server.moderation.phrases import PhraseKind, compile_rules, default_phrase_rules, find_phrases
-from server.moderation.policy import DEFAULT_CONFIG, CommentFacts, decide
+from server.moderation.policy import DEFAULT_CONFIG, CommentFacts, PolicyConfig, decide
 from server.moderation.signals import SpamConfig, SpamCounts, spam_signals
 from server.moderation.words import compile_wordlist, default_suspect_words
 from workers.analysis import merge_scores, reading_to_score
@@ -251,6 +251,78 @@ def memory() -> None:
     print(result.stdout.strip())
 
 
+SWAHILI = Path(__file__).resolve().parents[1] / "tests" / "data" / "swahili"
+
+
+def swahili() -> None:
+    """Language detection and holds on our Swahili and mixed comments, per language policy."""
+    from workers.fallback_scorer import FallbackScorer
+    from workers.language import LanguageDetector
+    from workers.scorer import MaxOfScorers
+    from workers.toxblock_scorer import ToxBlockScorer
+
+    groups = {
+        name: [line for line in (SWAHILI / f"{name}.txt").read_text("utf-8").splitlines() if line]
+        for name in ("clean", "abusive", "mixed_clean", "mixed_abusive")
+    }
+    everyone = LanguageDetector.load()
+    kenyan = LanguageDetector.load(["en", "sw", "so", "ar"])
+    print("\n| group | n | detected, all 142 languages | detected, en/sw/so/ar |")
+    print("| --- | ---: | --- | --- |")
+    for name, texts in groups.items():
+        counts = [_language_counts(detector, texts) for detector in (everyone, kenyan)]
+        print(f"| {name} | {len(texts)} | {counts[0]} | {counts[1]} |")
+    scorer = MaxOfScorers([ToxBlockScorer.load(), FallbackScorer.load()], "fallback")
+    suspect = compile_wordlist(default_suspect_words())
+    no_sw = compile_wordlist(
+        [w for w in default_suspect_words() if not _swahili_entry(w)]
+    )
+    print("\n| group | policy `score`, no Swahili list | `score` | `words_only` | `hold` |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, texts in groups.items():
+        scores = _scores(scorer, texts)
+        cells = []
+        for policy, words in (("score", no_sw), ("score", suspect), ("words_only", suspect),
+                              ("hold", suspect)):
+            config = PolicyConfig.from_dict({"languages": {"unsupported": policy}})
+            held = 0
+            for text, score in zip(texts, scores, strict=True):
+                language = kenyan.detect(text).language
+                facts = CommentFacts(
+                    scores=score, suspect_words=words.find(text), text=text,
+                    author_approved_count=5, language=language,
+                    language_covered=language in (None, "en"),
+                )
+                held += decide(facts, config).status in CAUGHT
+            cells.append(f"{held}/{len(texts)}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+_SWAHILI_ENTRIES: set[str] = set()
+
+
+def _swahili_entry(entry: str) -> bool:
+    if not _SWAHILI_ENTRIES:
+        text = Path(__file__).resolve().parents[1].joinpath(
+            "server", "moderation", "default_suspect_words.txt").read_text("utf-8")
+        section = text.split("# Swahili and Sheng (Kenya)", 1)[1].split("\n# Somali", 1)[0]
+        for line in section.splitlines():
+            word = " ".join(line.split("#", 1)[0].split())
+            if word:
+                _SWAHILI_ENTRIES.add(word)
+    return entry in _SWAHILI_ENTRIES
+
+
+def _language_counts(detector: object, texts: Sequence[str]) -> str:
+    from collections import Counter
+
+    from workers.language import LanguageDetector
+
+    assert isinstance(detector, LanguageDetector)
+    found = Counter(detector.detect(text).language or "none" for text in texts)
+    return ", ".join(f"{language} {count}" for language, count in found.most_common())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -260,6 +332,7 @@ def main() -> None:
     print()
     speed(samples, args.rounds)
     memory()
+    swahili()
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ _SLOT_RE = re.compile(r"^@([a-z][a-z0-9_]*)\s*=\s*(.+)$")
 _RULE_RE = re.compile(r"^([a-z]+)\s*:\s*(.+)$")
 _WORD_RE = re.compile(r"^[a-z0-9_']+$")
 # What a gap may not skip: a negation turns a rule's claim around.
-_GAP = rf"(?: (?!(?:not|never|no|nothing|aren|isn|don|t)\b)[a-z0-9]+){{0,{GAP_WORDS}}}"
+_GAP = rf"(?: (?!(?:not|never|no|nothing|aren|isn|don|t|si|sio|siyo)\b)[a-z0-9]+){{0,{GAP_WORDS}}}"
 
 
-_NEGATIONS = frozenset({"not", "never", "no"})
+_NEGATIONS = frozenset({"not", "never", "no", "si", "sio", "siyo"})
 
 
 class PhraseKind(enum.StrEnum):
