@@ -22,6 +22,10 @@ sexual_explicit    0.70   0.95
 Obscenity and insults alone are never auto-rejected: swearing is not abuse, and a machine
 should not silence a reader without a person looking. New-author holds are off (K = 0);
 three reports hold a comment (R = 3).
+
+Threat and dehumanisation phrases (``phrases.py``), spam signals and languages the model does
+not read (``signals.py``) only ever hold. A score reason ends in ``(de-obfuscated text)`` when
+the score of the text's de-obfuscated reading is the one that crossed the threshold.
 """
 
 from __future__ import annotations

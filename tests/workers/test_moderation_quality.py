@@ -43,13 +43,19 @@ def _revisions() -> float:
     return REGISTRY.get_sample_value("baraza_nudged_revisions_total") or 0.0
 
 
+def _nudges() -> float:
+    return REGISTRY.get_sample_value("baraza_nudges_total") or 0.0
+
+
 async def test_nudge_offers_one_revision_that_is_rescored(client, token, sessionmaker):
     channels = RecordingBroker()
     pipeline = _pipeline(sessionmaker, channels)
     headers = auth(token("amina"))
     posted = await client.post(URL, json={"body": "The minister is an idiot."}, headers=headers)
     comment_id = (await posted.json())["id"]
+    offered = _nudges()
     await _decide(pipeline, comment_id)
+    assert _nudges() == offered + 1
     held = await _comment(sessionmaker, comment_id)
     assert (held.status, held.nudge) == ("held", "offered")
     [nudge] = channels.of(EventType.comment_nudged)
@@ -74,6 +80,7 @@ async def test_nudge_offers_one_revision_that_is_rescored(client, token, session
     await _decide(pipeline, comment_id)
     assert (await _comment(sessionmaker, comment_id)).status == "held"
     assert len(channels.of(EventType.comment_nudged)) == 1  # once only
+    assert _nudges() == offered + 1
     refused = await client.patch(
         f"/api/v1/comments/{comment_id}", json={"body": "Third try."}, headers=headers
     )
