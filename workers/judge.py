@@ -6,12 +6,11 @@ facts for it and keeps the stored policy (thresholds, word lists) fresh between 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from server.comments.models import CommentStatus
 from server.db import Sessionmaker
-from server.moderation.policy import CommentFacts, PolicyConfig, decide
+from server.moderation.policy import CommentFacts, Decision, PolicyConfig, decide
 from server.moderation.policy_store import PolicyCache
 from server.moderation.signals import SpamCounts
 from workers.analysis import Analysis, WordLists
@@ -21,14 +20,6 @@ if TYPE_CHECKING:
 
 # How stale the policy may be: its versions are checked at most this often.
 POLICY_CHECK_SECONDS = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    status: CommentStatus
-    rule: str
-    reason: str
-    details: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +40,8 @@ class CurrentPolicy:
 
     def decide(
         self, subject: Subject, analysis: Analysis, context: CommentContext | None = None
-    ) -> Verdict:
-        """Apply the pure policy to one analysed comment."""
+    ) -> Decision:
+        """Apply the pure policy (``policy.decide``) to one analysed comment."""
         context = context or CommentContext()
         facts = CommentFacts(
             scores=analysis.scores,
@@ -67,10 +58,9 @@ class CurrentPolicy:
             language_covered=context.language_covered,
         )
         decision = decide(facts, self.config)
-        details = dict(decision.details)
-        if context.language is not None:
-            details["language"] = context.language
-        return Verdict(decision.status, decision.rule.value, decision.reason, details)
+        if context.language is None:
+            return decision
+        return replace(decision, details={**decision.details, "language": context.language})
 
 
 class PolicyJudge:

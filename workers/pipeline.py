@@ -20,20 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article, ModerationMode
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import lock_comment, transition
+from server.comments.nudges import offer
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import Job
+from server.lifecycle.events import EventKind, record
+from server.lifecycle.relay import EventRelay
+from server.lifecycle.subscribers import build_relay
+from server.lifecycle.transitions import comment_event, lock_comment, transition
 from server.live.base import ChannelBroker
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
+from server.moderation.policy import Decision
 from server.users.models import User, UserStatus
 from workers import metrics
 from workers.analysis import Analysis, Failure, analyse
 from workers.consumer import BatchResult
-from workers.events import Decided, publish_decisions
-from workers.judge import CommentContext, PolicyJudge, Verdict
+from workers.judge import CommentContext, PolicyJudge
 from workers.language import Detected, LanguageDetector, scorer_languages
-from workers.nudge import Nudge, nudge_for, publish_nudges
 from workers.spam import MemorySpamTracker, SpamItem, SpamTracker
 
 if TYPE_CHECKING:
@@ -44,6 +47,15 @@ log = logging.getLogger(__name__)
 ACTION = "auto_moderate"
 GIVE_UP_ACTION = "scoring_failed"
 REASON_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A decision the worker has stored (committed)."""
+
+    comment_id: int
+    status: CommentStatus
+    nudged: bool = False  # its author was offered one revision (server.comments.nudges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +86,14 @@ class Pipeline:
         channels: ChannelBroker,
         scorer: Scorer,
         judge: PolicyJudge,
+        events: EventRelay | None = None,
         spam: SpamTracker | None = None,
         language: LanguageDetector | None = None,
         edit_window_seconds: int = 15 * 60,
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._channels = channels
+        # Inside the server the app's relay (and its subscribers); a worker process its own.
+        self._events = events or build_relay(sessionmaker, channels)
         self._scorer = scorer
         self._judge = judge
         self._spam: SpamTracker = spam if spam is not None else MemorySpamTracker()
@@ -99,14 +113,14 @@ class Pipeline:
         now = utcnow()
         subjects = await self._load(sorted({job.comment_id for job in jobs}), now)
         errors: dict[int, str] = {}
-        decided: list[Decided] = []
+        decided: list[Stored] = []
         if subjects:
-            verdicts = await self._judge_all(subjects, errors)
-            decided = await self._apply(verdicts, errors)
-            await publish_decisions(self._sessionmaker, self._channels, decided)
-            await publish_nudges(self._channels, [item.nudge for item in decided if item.nudge])
+            decisions = await self._judge_all(subjects, errors)
+            decided = await self._apply(decisions, errors)
         for item in decided:
             metrics.DECISIONS.labels(item.status.value).inc()
+            if item.nudged:
+                metrics.NUDGES.inc()
         result = BatchResult()
         for job in jobs:
             if job.comment_id in errors:
@@ -120,7 +134,7 @@ class Pipeline:
         """Hold a comment whose scoring keeps failing, with the error as its reason."""
         now = utcnow()
         reason = _clip(f"held: scoring failed ({error})")
-        async with self._sessionmaker.begin() as session:
+        async with self._events.transaction() as session:
             comment = await lock_comment(session, comment_id)
             if comment is None or comment.status != CommentStatus.pending:
                 return
@@ -130,12 +144,7 @@ class Pipeline:
                 action=GIVE_UP_ACTION, now=now, reason=reason,
                 details={"rule": "scoring_failed", "error": error[:1000]},
             )
-            author = await session.get(User, comment.author_id)
-            item = Decided(
-                comment, CommentStatus.held, author.name if author else None, GIVE_UP_ACTION
-            )
         metrics.DECISIONS.labels(CommentStatus.held.value).inc()
-        await publish_decisions(self._sessionmaker, self._channels, [item])
 
     async def _load(self, comment_ids: Sequence[int], now: dt.datetime) -> list[Subject]:
         async with self._sessionmaker() as session:
@@ -160,13 +169,13 @@ class Pipeline:
 
     async def _judge_all(
         self, subjects: Sequence[Subject], errors: dict[int, str]
-    ) -> dict[int, tuple[Subject, Analysis, Verdict]]:
+    ) -> dict[int, tuple[Subject, Analysis, Decision]]:
         policy = await self._judge.current(self._sessionmaker)
         texts = [subject.body for subject in subjects]
         async with self._model_lock:
             analyses = await asyncio.to_thread(analyse, self._scorer, policy.words, texts)
             languages = await asyncio.to_thread(self._detect, texts)
-        verdicts: dict[int, tuple[Subject, Analysis, Verdict]] = {}
+        decisions: dict[int, tuple[Subject, Analysis, Decision]] = {}
         for subject, analysis, detected in zip(subjects, analyses, languages, strict=True):
             if isinstance(analysis, Failure):
                 errors[subject.comment_id] = analysis.error
@@ -180,9 +189,9 @@ class Pipeline:
                 language=detected.language,
                 language_covered=detected.language is None or detected.language in self._covered,
             )
-            verdict = policy.decide(subject, analysis, context)
-            verdicts[subject.comment_id] = (subject, analysis, verdict)
-        return verdicts
+            decision = policy.decide(subject, analysis, context)
+            decisions[subject.comment_id] = (subject, analysis, decision)
+        return decisions
 
     def _detect(self, texts: Sequence[str]) -> list[Detected]:
         if self._language is None:
@@ -190,83 +199,89 @@ class Pipeline:
         return [self._language.detect(text) for text in texts]
 
     async def _apply(
-        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]], errors: dict[int, str]
-    ) -> list[Decided]:
+        self, decisions: dict[int, tuple[Subject, Analysis, Decision]], errors: dict[int, str]
+    ) -> list[Stored]:
         """Store every decision in one transaction; if that fails, each in its own."""
-        if not verdicts:
+        if not decisions:
             return []
         try:
-            return await self._store(verdicts)
+            return await self._store(decisions)
         except Exception as exc:  # noqa: BLE001 - isolate the comment at fault below
-            if len(verdicts) == 1:
-                errors.update(dict.fromkeys(verdicts, _describe(exc)))
+            if len(decisions) == 1:
+                errors.update(dict.fromkeys(decisions, _describe(exc)))
                 return []
-            log.warning("storing %d decisions failed (%s); one at a time", len(verdicts), exc)
-        decided: list[Decided] = []
-        for comment_id, verdict in verdicts.items():
+            log.warning("storing %d decisions failed (%s); one at a time", len(decisions), exc)
+        decided: list[Stored] = []
+        for comment_id, decision in decisions.items():
             try:
-                decided.extend(await self._store({comment_id: verdict}))
+                decided.extend(await self._store({comment_id: decision}))
             except Exception as exc:  # noqa: BLE001 - reported as this job's failure
                 errors[comment_id] = _describe(exc)
         return decided
 
-    async def _store(self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]) -> list[Decided]:
+    async def _store(
+        self, decisions: dict[int, tuple[Subject, Analysis, Decision]]
+    ) -> list[Stored]:
         # Workers and moderators lock comments, parents, articles and authors in one order
         # (lock_for_decisions), so they cannot deadlock; a victim of anything else retries.
-        return await retry_deadlocks(lambda: self._store_once(verdicts))
+        return await retry_deadlocks(lambda: self._store_once(decisions))
 
     async def _store_once(
-        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]
-    ) -> list[Decided]:
-        decided: list[Decided] = []
+        self, decisions: dict[int, tuple[Subject, Analysis, Decision]]
+    ) -> list[Stored]:
+        decided: list[Stored] = []
         now = utcnow()  # decided_at: when the decision is stored, after scoring
-        async with self._sessionmaker.begin() as session:
-            targets = await lock_for_decisions(session, list(verdicts))
+        async with self._events.transaction() as session:
+            targets = await lock_for_decisions(session, list(decisions))
             comments = [targets[comment_id] for comment_id in sorted(targets)]
             # The counter updates inside transition are SQL increments that do not read these
             # rows, so the comments and audit rows can be flushed once, at commit, instead of
             # before every one of those statements (a third of a batch's time otherwise).
             with session.no_autoflush:
                 for comment in comments:
-                    subject, analysis, verdict = verdicts[comment.id]
+                    subject, analysis, decision = decisions[comment.id]
                     if comment.status != CommentStatus.pending or comment.body != subject.body:
                         continue  # decided meanwhile, or edited: its own job decides the new text
-                    await self._decide_one(session, comment, analysis, verdict, now)
-                    nudge = self._nudge(comment, verdict)
-                    decided.append(
-                        Decided(comment, verdict.status, subject.author_name, ACTION, nudge)
-                    )
+                    nudged = await self._decide_one(session, comment, analysis, decision, now)
+                    decided.append(Stored(comment.id, decision.status, nudged))
         return decided
 
     async def _decide_one(
-        self, session: AsyncSession, comment: Comment, analysis: Analysis, verdict: Verdict,
+        self, session: AsyncSession, comment: Comment, analysis: Analysis, decision: Decision,
         now: dt.datetime,
-    ) -> None:
-        reason = _clip(verdict.reason)
+    ) -> bool:
+        """Store one decision; True if its author was offered a revision (a nudge)."""
+        reason = _clip(decision.reason)
         comment.scores, comment.risk = analysis.scores, analysis.risk
         comment.model = self._scorer.name
-        language = verdict.details.get("language")
+        language = decision.details.get("language")
         comment.language = language if isinstance(language, str) else None
         comment.decision_reason, comment.decided_at = reason, now
-        await transition(
-            session, comment, verdict.status, actor=SYSTEM_ACTOR, action=ACTION,
-            now=now, reason=reason, details=_details(verdict, analysis, comment.model),
-        )
-
-
-    def _nudge(self, comment: Comment, verdict: Verdict) -> Nudge | None:
-        """Offer the author one revision when only the toxicity scores held the comment."""
-        nudge = nudge_for(comment, verdict, self._edit_window)
+        nudge = offer(comment, decision, self._edit_window)
+        details = _details(decision, analysis, comment.model)
         if nudge is not None:
-            comment.nudge = "offered"
-            metrics.NUDGES.inc()
-        return nudge
+            details["nudge"] = nudge
+        await transition(
+            session, comment, decision.status, actor=SYSTEM_ACTOR, action=ACTION,
+            now=now, reason=reason, details=details,
+        )
+        if nudge is None:
+            return False
+        # The author hears it after commit (lifecycle subscriber NudgeNotices, user:{sub}).
+        record(
+            session,
+            comment_event(
+                comment, EventKind.nudged, actor=SYSTEM_ACTOR, action=ACTION,
+                before=CommentStatus.held, was_visible=False, data=nudge,
+            ),
+        )
+        return True
 
 
-def _details(verdict: Verdict, analysis: Analysis, model: str) -> dict[str, object]:
+def _details(decision: Decision, analysis: Analysis, model: str) -> dict[str, object]:
     return {
-        "rule": verdict.rule,
-        **verdict.details,
+        "rule": decision.rule.value,
+        **decision.details,
         "scores": analysis.scores,
         "model": model,
     }

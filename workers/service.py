@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from server.db import Sessionmaker
 from server.jobs.base import JobQueue
+from server.lifecycle.relay import EventRelay
 from server.live.base import ChannelBroker
 from server.settings import Settings
 from workers.consumer import Consumer, ConsumerConfig
@@ -51,6 +52,7 @@ class ScoringService:
         redis: Redis | None,
         scorer: Scorer,
         concurrency: int,
+        events: EventRelay | None = None,
         language: LanguageDetector | None = None,
     ) -> None:
         self.stopping = asyncio.Event()
@@ -62,7 +64,8 @@ class ScoringService:
         )
         self.pipeline = Pipeline(
             sessionmaker=sessionmaker, channels=channels, scorer=scorer, judge=PolicyJudge(),
-            spam=spam, language=language, edit_window_seconds=settings.edit_window_seconds,
+            events=events, spam=spam, language=language,
+            edit_window_seconds=settings.edit_window_seconds,
         )
         prefix = consumer_prefix()
         self.consumers = [

@@ -36,7 +36,7 @@ from server.moderation.schemas import (
     WordlistBody,
 )
 from server.openapi import document
-from server.typedefs import CHANNELS, JOBS, SESSIONMAKER
+from server.typedefs import EVENTS, JOBS, SESSIONMAKER
 
 routes = web.RouteTableDef()
 PREFIX = "/api/v1/moderation"
@@ -91,11 +91,10 @@ async def list_queue(request: web.Request) -> web.Response:
 @routes.post(f"{PREFIX}/decisions")
 @document(DECISIONS)
 @moderator
-async def decide(request: web.Request) -> web.Response:
+async def post_decisions(request: web.Request) -> web.Response:
     payload = await parse_json(request, DecisionRequest)
-    outcome = await service.decide(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+    outcome = await service.apply_decisions(
+        events=request.app[EVENTS],
         principal=require_principal(request),
         request=payload,
     )
@@ -108,9 +107,8 @@ async def decide(request: web.Request) -> web.Response:
 async def reevaluate(request: web.Request) -> web.Response:
     payload = await parse_json(request, ReevaluateRequest)
     outcome = await service.reevaluate(
-        sessionmaker=request.app[SESSIONMAKER],
+        events=request.app[EVENTS],
         jobs=request.app[JOBS],
-        channels=request.app[CHANNELS],
         principal=require_principal(request),
         request=payload,
     )
@@ -167,8 +165,7 @@ async def set_user_status(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     payload = await parse_json(request, UserStatusChange)
     outcome = await sanctions.set_status(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+        events=request.app[EVENTS],
         principal=require_principal(request),
         user_id=user_id,
         change=payload,
