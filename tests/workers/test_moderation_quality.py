@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from server.comments.models import Comment, CommentStatus
 from server.jobs.base import Job
-from server.live.base import EventType
+from server.lifecycle import CommentEvent, EventKind, EventRelay
+from server.lifecycle.subscribers import NudgeNotices, PageInvalidation
+from server.live.base import PAGES_CHANNEL, EventType
+from server.moderation.models import ModerationAction
 from server.moderation.policy import PolicyConfig
 from server.moderation.policy_store import save_policy_config
 from tests.conftest import auth
@@ -86,6 +92,48 @@ async def test_nudge_offers_one_revision_that_is_rescored(client, token, session
     )
     assert refused.status == 409
     assert (await refused.json())["error"]["code"] == "revision_used"
+
+
+async def test_the_nudge_is_a_lifecycle_event_told_by_a_subscriber(client, token, sessionmaker):
+    heard: list[CommentEvent] = []
+
+    async def subscriber(events: Sequence[CommentEvent]) -> None:
+        heard.extend(events)
+
+    channels = RecordingBroker()
+    relay = EventRelay(sessionmaker, [subscriber, NudgeNotices(channels)])
+    pipeline = _pipeline(sessionmaker, channels, events=relay)
+    headers = auth(token("zawadi"))
+    posted = await client.post(URL, json={"body": "You idiot."}, headers=headers)
+    comment_id = (await posted.json())["id"]
+    await _decide(pipeline, comment_id)
+    # Recorded in the transaction that stored the hold, after it, with what the author sees.
+    assert [e.kind for e in heard] == [EventKind.held, EventKind.nudged]
+    nudged = heard[1]
+    assert (nudged.before, nudged.after, nudged.visible) == ("held", "held", False)
+    assert nudged.data["labels"] == ["toxicity"] and "revise_until" in nudged.data
+    assert CommentEvent.from_json(nudged.to_json()) == nudged  # as the outbox stores it
+    [told] = channels.of(EventType.comment_nudged)
+    assert told.channel == "user:zawadi" and told.data["comment_id"] == comment_id
+    # A nudge changes no page.
+    await PageInvalidation(channels)([nudged])
+    assert [e for e in channels.events if e.channel == PAGES_CHANNEL] == []
+
+    await client.patch(
+        f"/api/v1/comments/{comment_id}", json={"body": "I disagree."}, headers=headers
+    )
+    async with sessionmaker() as session:
+        rows = (
+            await session.scalars(
+                select(ModerationAction)
+                .where(ModerationAction.comment_id == comment_id)
+                .order_by(ModerationAction.id)
+            )
+        ).all()
+    held, edited = rows[-2:]
+    assert held.action == "auto_moderate" and held.details is not None
+    assert held.details["nudge"]["labels"] == ["toxicity"]
+    assert edited.action == "edit" and edited.details == {"nudge": "revised"}
 
 
 async def test_a_revision_that_reads_well_is_approved(client, token, sessionmaker):
