@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.moderation.words import WordMatcher, deobfuscate, plain_words
+from server.moderation.policy.words import WordMatcher, deobfuscate, plain_words
 from workers import metrics
 from workers.scorer import ScoreError
 

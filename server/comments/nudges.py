@@ -21,7 +21,7 @@ from prometheus_client import Counter
 
 from server.comments.models import Comment, CommentStatus
 from server.errors import Conflict
-from server.moderation.policy import Decision, Rule
+from server.moderation.policy.rules import Decision, Rule
 
 OFFERED = "offered"
 REVISED = "revised"

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from server.moderation.words import deobfuscate
+from server.moderation.policy.words import deobfuscate
 
 DEFAULT_PHRASE_FILE = "default_phrase_rules.txt"
 MAX_RULES = 2_000

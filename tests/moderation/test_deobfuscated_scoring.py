@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from server.comments.models import CommentStatus
-from server.moderation.policy import LABELS, CommentFacts, Rule, decide
-from server.moderation.words import compile_wordlist, deobfuscate
+from server.moderation.policy.rules import LABELS, CommentFacts, Rule, decide
+from server.moderation.policy.words import compile_wordlist, deobfuscate
 from tests.workers.pipeline_support import StubScorer
 from workers.analysis import Analysis, WordLists, analyse, merge_scores, reading_to_score
 

@@ -14,7 +14,7 @@ from server.moderation.phrases import (
     find_phrases,
     parse_rules,
 )
-from server.moderation.policy import LABELS, CommentFacts, PolicyConfig, Rule, decide
+from server.moderation.policy.rules import LABELS, CommentFacts, PolicyConfig, Rule, decide
 
 RULES = compile_rules(default_phrase_rules())
 LOW = {label: 0.01 for label in LABELS}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.comments.models import CommentStatus
-from server.moderation.policy import LABELS, CommentFacts, PolicyConfig, Rule, decide
+from server.moderation.policy.rules import LABELS, CommentFacts, PolicyConfig, Rule, decide
 from server.moderation.signals import SpamConfig, SpamCounts, links
 
 LOW = {label: 0.01 for label in LABELS}

@@ -13,8 +13,8 @@ from server.lifecycle import CommentEvent, EventKind, EventRelay
 from server.lifecycle.subscribers import NudgeNotices, PageInvalidation
 from server.live.base import PAGES_CHANNEL, EventType
 from server.moderation.models import ModerationAction
-from server.moderation.policy import PolicyConfig
-from server.moderation.policy_store import save_policy_config
+from server.moderation.policy.rules import PolicyConfig
+from server.moderation.policy.store import save_policy_config
 from tests.conftest import auth
 from tests.factories import make_comment
 from tests.workers.pipeline_support import RecordingBroker, StubScorer
