@@ -29,10 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.comments.models import CommentStatus
-from server.moderation.phrases import PhraseKind, compile_rules, default_phrase_rules, find_phrases
+from server.moderation.policy.phrases import (
+    PhraseKind,
+    compile_rules,
+    default_phrase_rules,
+    find_phrases,
+)
 from server.moderation.policy.rules import DEFAULT_CONFIG, CommentFacts, PolicyConfig, decide
+from server.moderation.policy.signals import SpamConfig, SpamCounts, spam_signals
 from server.moderation.policy.words import compile_wordlist, default_suspect_words
-from server.moderation.signals import SpamConfig, SpamCounts, spam_signals
 from workers.analysis import merge_scores, reading_to_score
 from workers.scorer import ScoreError, Scorer, ScoreResult
 from workers.spam import MemorySpamTracker, SpamItem

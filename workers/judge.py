@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from server.db import Sessionmaker
 from server.moderation.policy.rules import CommentFacts, Decision, PolicyConfig, decide
+from server.moderation.policy.signals import SpamCounts
 from server.moderation.policy.store import PolicyCache
-from server.moderation.signals import SpamCounts
 from workers.analysis import Analysis, WordLists
 
 if TYPE_CHECKING:

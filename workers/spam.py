@@ -26,8 +26,8 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from server.moderation.policy.signals import SpamConfig, SpamCounts
 from server.moderation.policy.words import deobfuscate
-from server.moderation.signals import SpamConfig, SpamCounts
 
 SHINGLE = 3
 MIN_WORDS = 6

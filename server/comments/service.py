@@ -27,8 +27,8 @@ from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import comment_event, lock_comment, transition
+from server.moderation.policy.signals import address_hash
 from server.moderation.policy.store import get_policy_config
-from server.moderation.signals import address_hash
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from server.comments.models import CommentStatus
-from server.moderation.phrases import (
+from server.moderation.policy.phrases import (
     PhraseKind,
     compile_rules,
     default_phrase_rules,

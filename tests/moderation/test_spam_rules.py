@@ -6,7 +6,7 @@ import pytest
 
 from server.comments.models import CommentStatus
 from server.moderation.policy.rules import LABELS, CommentFacts, PolicyConfig, Rule, decide
-from server.moderation.signals import SpamConfig, SpamCounts, links
+from server.moderation.policy.signals import SpamConfig, SpamCounts, links
 
 LOW = {label: 0.01 for label in LABELS}
 

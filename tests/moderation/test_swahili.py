@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from server.moderation.phrases import compile_rules, default_phrase_rules, find_phrases
+from server.moderation.policy.phrases import compile_rules, default_phrase_rules, find_phrases
 from server.moderation.policy.words import compile_wordlist, default_suspect_words
 
 DATA = Path(__file__).parents[1] / "data" / "swahili"

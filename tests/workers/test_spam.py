@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from server.moderation.signals import SpamConfig
+from server.moderation.policy.signals import SpamConfig
 from workers.spam import (
     MemorySpamTracker,
     RedisSpamTracker,

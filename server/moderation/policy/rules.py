@@ -39,8 +39,13 @@ from typing import Any
 
 from server.articles.models import ModerationMode
 from server.comments.models import CommentStatus
-from server.moderation.phrases import PhraseKind, compile_rules, default_phrase_rules, find_phrases
-from server.moderation.signals import (
+from server.moderation.policy.phrases import (
+    PhraseKind,
+    compile_rules,
+    default_phrase_rules,
+    find_phrases,
+)
+from server.moderation.policy.signals import (
     LanguageConfig,
     SpamConfig,
     SpamCounts,
