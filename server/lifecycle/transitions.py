@@ -140,6 +140,7 @@ def comment_event(
         reason=reason,
         public=public_comment(comment, None, viewer=None) if appeared else None,
         data=data or {},
+        parent_id=comment.parent_id,
     )
 
 
