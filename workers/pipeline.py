@@ -72,8 +72,6 @@ class Subject:
     report_count: int
     author_id: str = ""
     ip_hash: str | None = None
-    created_at: dt.datetime | None = None
-    nudge: str | None = None
 
 
 class Pipeline:
@@ -161,8 +159,7 @@ class Pipeline:
                     author_name=user.name, article_mode=ModerationMode(mode),
                     author_status=user.effective_status(now),
                     author_approved=user.approved_count, report_count=comment.report_count,
-                    author_id=user.id, ip_hash=comment.ip_hash, created_at=comment.created_at,
-                    nudge=comment.nudge,
+                    author_id=user.id, ip_hash=comment.ip_hash,
                 )
                 for comment, mode, user in rows.tuples()
             ]
