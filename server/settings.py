@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     # With model_fast: auto | bf16 | onnx-fp32 | onnx-int8 | torch-int8 (docs/scoring.md).
     model_fast_mode: Literal["auto", "bf16", "onnx-fp32", "onnx-int8", "torch-int8"] = "auto"
     scorer: str = "auto"
+    # Languages the detector chooses between (ISO 639-1, e.g. ["en", "sw"]); empty: all 142.
+    language_candidates: list[str] = Field(default_factory=list)
     worker_batch_size: PositiveInt = 32
     worker_batch_wait_ms: Annotated[int, Field(ge=0)] = 20
     worker_concurrency: PositiveInt = 1

@@ -16,6 +16,7 @@ from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
+from server.comments.nudges import NUDGED_REVISIONS, use_nudge
 from server.comments.reads import Sort
 from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
@@ -26,6 +27,7 @@ from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import comment_event, lock_found, transition
+from server.moderation.policy.signals import address_hash
 from server.moderation.policy.store import get_policy_config
 from server.settings import Settings
 from server.users.models import User
@@ -118,8 +120,12 @@ async def post_comment(
     body: str,
     parent_id: int | None,
     idempotency_key: str | None,
+    address: str | None = None,
 ) -> Posted:
-    """Store a comment as ``pending`` and enqueue it for scoring once committed."""
+    """Store a comment as ``pending`` and enqueue it for scoring once committed.
+
+    ``address`` (the poster's IP) is kept only as a keyed hash, for the spam burst rule.
+    """
     body = clean_body(body, settings)
     now = utcnow()
     try:
@@ -157,6 +163,7 @@ async def post_comment(
                 idempotency_key=idempotency_key,
                 created_at=now,
                 updated_at=now,
+                ip_hash=address_hash(address, settings.jwt_secret) if address else None,
             )
             session.add(comment)
             await session.flush()
@@ -324,6 +331,7 @@ async def edit_comment(
             )
         if body == comment.body:
             return public_comment(comment, user.name, viewer=user.id)
+        revising = use_nudge(comment)
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
         await transition(
@@ -334,8 +342,11 @@ async def edit_comment(
             action="edit",
             now=now,
             reason="edited by its author; awaiting moderation",
+            details={"nudge": "revised"} if revising else None,
         )
         out = public_comment(comment, user.name, viewer=user.id)
+    if revising:
+        NUDGED_REVISIONS.inc()
     await enqueue_scoring(jobs, [comment_id])
     return out
 

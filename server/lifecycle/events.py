@@ -34,6 +34,9 @@ class EventKind(enum.StrEnum):
     featured = "featured"
     unfeatured = "unfeatured"
     reacted = "reacted"  # reaction counts changed; ``data["reactions"]``
+    # Held for its toxicity scores alone: the author may revise it once (server.comments.nudges);
+    # ``data["labels"]``, ``data["revise_until"]``.
+    nudged = "nudged"
 
 
 _STATUS_KINDS = {

@@ -8,6 +8,8 @@
   featured``): what became of their comments, and who replied to them.
 - :class:`PageInvalidation`: one ``pages.changed`` on the internal ``pages`` channel, which
   every server process listens to, so each drops its cached thread pages of those articles.
+- :class:`NudgeNotices`: the author's own channel ``user:{sub}`` hears ``comment.nudged``
+  when their held comment may be revised once (``server.comments.nudges``).
 
 Each never raises (the producers log a broker outage and carry on).
 """
@@ -22,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from server.comments.models import Comment
+from server.comments.nudges import notice
 from server.db import Sessionmaker
 from server.lifecycle.events import CommentEvent, EventKind
 from server.lifecycle.relay import EventRelay, Subscriber
@@ -46,6 +49,9 @@ DECISIONS = frozenset(
         EventKind.unfeatured,
     }
 )
+# Events that change no thread page: a pending comment is on no anonymous page, and a nudge
+# only tells the author of a held one.
+_NO_PAGE_CHANGE = frozenset({EventKind.posted, EventKind.nudged})
 # Why a comment left its thread, by the audit action that removed it.
 _REMOVED_BECAUSE = {"edit": "edited", "delete": "deleted", "reports": "reported"}
 
@@ -226,8 +232,7 @@ class PageInvalidation:
         self._caches = tuple(caches)
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
-        # A pending comment is on no anonymous page: its posting changes none.
-        articles = sorted({e.article_id for e in events if e.kind is not EventKind.posted})
+        articles = sorted({e.article_id for e in events if e.kind not in _NO_PAGE_CHANGE})
         if not articles:
             return
         for cache in self._caches:
@@ -236,15 +241,33 @@ class PageInvalidation:
         await producers.pages_changed(self._channels, article_ids=articles)
 
 
+class NudgeNotices:
+    """Authors hear, on ``user:{sub}``, that their held comment may be revised once."""
+
+    def __init__(self, channels: ChannelBroker) -> None:
+        self._channels = channels
+
+    async def __call__(self, events: Sequence[CommentEvent]) -> None:
+        for event in events:
+            if event.kind is EventKind.nudged:
+                await producers.comment_nudged(
+                    self._channels,
+                    author_id=event.author_id,
+                    data=notice(event.comment_id, event.article_id, event.data),
+                )
+
+
 def default_subscribers(
     sessionmaker: Sessionmaker, channels: ChannelBroker, page_caches: Sequence[PageCache] = ()
 ) -> list[Subscriber]:
-    """Page caches, readers' channels, authors' own channels and the moderation channel."""
+    """Page caches, readers' channels, authors' own channels (outcomes, replies, nudges) and
+    the moderation channel."""
     return [
         PageInvalidation(channels, page_caches),
         ReaderChannels(sessionmaker, channels),
         ReaderInbox(sessionmaker, channels),
         ModerationChannel(sessionmaker, channels),
+        NudgeNotices(channels),
     ]
 
 

@@ -43,6 +43,8 @@ class EventType(enum.StrEnum):
     reader_decided = "reader.decided"
     reader_replied = "reader.replied"
     reader_featured = "reader.featured"
+    # On the author's own channel user:{sub} (issue 12): one revision offered.
+    comment_nudged = "comment.nudged"
     # Internal: on PAGES_CHANNEL only, never sent to clients.
     pages_changed = "pages.changed"
 

@@ -138,3 +138,10 @@ async def reader_event(
     if not type.value.startswith("reader."):
         raise ValueError(f"{type} is not a reader's event")
     return await _publish(channels, user_channel(sub), type, dict(data))
+
+
+async def comment_nudged(
+    channels: ChannelBroker, *, author_id: str, data: Mapping[str, Any]
+) -> Event | None:
+    """Its author may revise a held comment once (``server.comments.nudges.notice``)."""
+    return await _publish(channels, user_channel(author_id), EventType.comment_nudged, dict(data))
