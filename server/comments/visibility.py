@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -153,6 +153,78 @@ def _event(
     )
 
 
+async def post(
+    session: AsyncSession,
+    *,
+    article_id: str,
+    author_id: str,
+    body: str,
+    html: str,
+    parent_id: int | None,
+    root_id: int | None,
+    depth: int,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> Comment:
+    """Store a new comment as ``pending`` and record its ``posted`` event.
+
+    One INSERT … RETURNING of the row, no ORM unit of work: the returned ``Comment`` is a
+    detached snapshot of what was stored (for the answer and the event), not in the session.
+    A new pending comment moves no counter and has no audit row: its first decision does."""
+    comment = Comment(
+        article_id=article_id,
+        parent_id=parent_id,
+        root_id=root_id,
+        depth=depth,
+        author_id=author_id,
+        body=body,
+        html=html,
+        status=CommentStatus.pending.value,
+        visible=False,
+        featured=False,
+        reactions={},
+        reaction_count=0,
+        reply_count=0,
+        report_count=0,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
+        edited_at=None,
+    )
+    table = _table(Comment)
+    values = {name: getattr(comment, name) for name in _POSTED_COLUMNS}
+    comment.id = (await session.execute(insert(table).returning(table.c.id), values)).scalar_one()
+    record(
+        session,
+        comment_event(
+            comment, EventKind.posted, actor=author_id, action="post",
+            before=CommentStatus.pending, was_visible=False,
+        ),
+    )
+    return comment
+
+
+_POSTED_COLUMNS = (
+    "article_id",
+    "parent_id",
+    "root_id",
+    "depth",
+    "author_id",
+    "body",
+    "html",
+    "status",
+    "visible",
+    "featured",
+    "reactions",
+    "reaction_count",
+    "reply_count",
+    "report_count",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+)
+
+
 def feature(
     session: AsyncSession,
     comment: Comment,
@@ -283,6 +355,31 @@ def _bump(counts: dict[Any, int], key: Any, delta: int) -> None:
         counts[key] = counts.get(key, 0) + delta
 
 
+# The columns a decision writes (the lifecycle's own, plus what a moderator's decision resets:
+# its reports, its featured flag), written by ``transition_many`` in one statement.
+_DECIDED_COLUMNS = (
+    "status",
+    "visible",
+    "updated_at",
+    "published_at",
+    "decision_reason",
+    "decided_at",
+    "featured",
+    "report_count",
+)
+_AUDIT_COLUMNS = (
+    "actor_id",
+    "action",
+    "comment_id",
+    "subject_user_id",
+    "before",
+    "after",
+    "reason",
+    "details",
+    "created_at",
+)
+
+
 async def transition_many(
     session: AsyncSession,
     moves: Sequence[Move],
@@ -290,41 +387,59 @@ async def transition_many(
     actor: str,
     action: str,
     now: dt.datetime,
-) -> list[ModerationAction]:
-    """``transition`` for many locked comments at once: the same columns, the same audit rows
-    and exactly the same counters, but each counter row is updated once (a bulk decision of
-    hundreds of comments costs a few statements, not three per comment).
+) -> None:
+    """``transition`` for many locked comments at once: the same columns, the same audit rows,
+    the same events and exactly the same counters, as set-based statements — one UPDATE of the
+    moved comments (``_DECIDED_COLUMNS``, taken from the objects, so a caller's own change to
+    ``featured`` or ``report_count`` goes with it), one INSERT of their audit rows and one
+    UPDATE per counter table, whatever the number of comments. No ORM flush is involved: the
+    objects are left clean, holding what the database now holds.
 
-    Counters are updated in the database only: Article and User objects already loaded in the
-    session keep their old counts (load them afterwards, with ``populate_existing``)."""
+    Callers lock every row these statements touch first (``lock_for_decisions``), so their
+    order cannot deadlock. Counters are updated in the database only: Article and User objects
+    already loaded in the session keep their old counts (load them with ``populate_existing``)."""
+    if not moves:
+        return
     deltas = _Deltas()
-    records = []
+    audit: list[dict[str, Any]] = []
     moved = {move.comment.id: move.comment for move in moves}
     for move in moves:
-        before, was_visible = _move(move.comment, move.status, now, move.reason)
-        deltas.add(move.comment, before, move.status, was_visible)
+        comment = move.comment
+        before, was_visible = _move(comment, move.status, now, move.reason)
+        deltas.add(comment, before, move.status, was_visible)
         _event(
-            session, move.comment, before, was_visible,
-            actor=actor, action=action, reason=move.reason,
+            session, comment, before, was_visible, actor=actor, action=action, reason=move.reason
         )
-        records.append(
-            _record(
-                move.comment,
-                before,
-                actor=actor,
-                action=action,
-                now=now,
-                reason=move.reason,
-                details=move.details,
-            )
+        row = _record(
+            comment, before, actor=actor, action=action, now=now, reason=move.reason,
+            details=move.details,
         )
+        audit.append({name: getattr(row, name) for name in _AUDIT_COLUMNS})
+    await _write_decided(session, sorted(moved.values(), key=lambda c: c.id))
+    await session.execute(insert(_table(ModerationAction)), audit)
     await deltas.apply(session)
     for parent_id, delta in deltas.replies.items():
         parent = moved.get(parent_id)
         if parent is not None:  # keep a moved parent's loaded count true as well
             set_committed_value(parent, "reply_count", parent.reply_count + delta)
-    session.add_all(records)
-    return records
+
+
+async def _write_decided(session: AsyncSession, comments: Sequence[Comment]) -> None:
+    """One UPDATE (executed for every row in one pipelined batch) of the decided columns; the
+    objects' values become their committed state, so the session will not flush them again."""
+    table = _table(Comment)
+    rows = []
+    for comment in comments:
+        values = {name: getattr(comment, name) for name in _DECIDED_COLUMNS}
+        rows.append({"k": comment.id, **{f"v_{name}": v for name, v in values.items()}})
+        for name, value in values.items():
+            set_committed_value(comment, name, value)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("k"))
+        .values({name: bindparam(f"v_{name}") for name in _DECIDED_COLUMNS}),
+        rows,
+    )
 
 
 async def _adjust_counters(
