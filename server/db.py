@@ -87,7 +87,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
         # Optimistic disconnect handling: a connection lost to a database restart fails one
         # request with a 503 and is replaced; a ping before every checkout cost ~0.4 ms CPU.
         pool_recycle=1800,

@@ -42,7 +42,11 @@ class Settings(BaseSettings):
     database_url: str = EMBEDDED_DATABASE_URL
     redis_url: str | None = None
     redis_prefix: str = "baraza:"
-    database_pool_size: PositiveInt = 10
+    database_pool_size: PositiveInt = 20
+    # Connections beyond the pool, closed again as soon as they are returned: under a load
+    # above the pool's size that is a connection opened (TLS attempt, authentication, a new
+    # PostgreSQL backend) per request. 0 makes requests wait for a pooled one instead.
+    database_pool_overflow: Annotated[int, Field(ge=0)] = 0
     database_echo: bool = False
 
     # HTTP

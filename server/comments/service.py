@@ -8,18 +8,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.articles.models import Article
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
-from server.comments import reads
+from server.comments import reads, visibility
 from server.comments.models import Comment, CommentStatus, Reaction, Report
 from server.comments.schemas import Cursor, Sort, public_comment
 from server.comments.text import normalise_body, render_html
 from server.comments.visibility import comment_event, lock_comment, transition
-from server.db import Sessionmaker, utcnow
+from server.db import Sessionmaker, UTCDateTime, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.jobs.base import JobQueue
@@ -63,11 +75,32 @@ async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
         )
 
 
-async def _attach_point(
-    session: AsyncSession, parent_id: int, article_id: str, max_depth: int
+@dataclass(frozen=True, slots=True)
+class _Parent:
+    """What a reply needs to know of the comment it answers."""
+
+    id: int
+    article_id: str
+    status: str
+    depth: int
+    parent_id: int | None
+    root_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """Everything a post is checked against, read in the post's transaction."""
+
+    user: User
+    article: Article
+    parent: _Parent | None
+    existing_id: int | None  # an earlier comment by the caller with the same Idempotency-Key
+
+
+def _attach_point(
+    parent: _Parent | None, parent_id: int, article_id: str, max_depth: int
 ) -> tuple[int, int, int]:
     """(parent_id, root_id, depth) for a reply; past the cap it joins the deepest level."""
-    parent = await session.get(Comment, parent_id)
     if parent is None:
         raise NotFound("parent comment not found", code="parent_not_found")
     if parent.article_id != article_id:
@@ -76,9 +109,123 @@ async def _attach_point(
         raise Unprocessable(
             "replies are only possible to published comments", code="invalid_parent"
         )
+    root = parent.root_id if parent.root_id is not None else parent.id
     if parent.depth >= max_depth and parent.parent_id is not None:
-        return parent.parent_id, parent.thread_root, parent.depth
-    return parent.id, parent.thread_root, parent.depth + 1
+        return parent.parent_id, root, parent.depth
+    return parent.id, root, parent.depth + 1
+
+
+# PostgreSQL: the caller upserted (the host site owns names), the article read or created with
+# the default settings, the parent and an earlier comment with the same Idempotency-Key, all in
+# one round trip. (A concurrent creation of the same article leaves ``comments`` NULL: the
+# article is then read again by ``get_or_create_article``.)
+_PREPARE_POST = (
+    text(
+        """
+WITH u AS (
+  INSERT INTO users (id, name, status, approved_count, rejected_count, reported_count,
+                     created_at, last_seen_at)
+  VALUES (:uid, :name, 'active', 0, 0, 0, :now, :now)
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at
+  RETURNING id, name, status, suspended_until
+), created AS (
+  INSERT INTO articles (id, comments, moderation, comment_count, created_at, updated_at)
+  SELECT :aid, 'open', 'post', 0, :now, :now
+  WHERE NOT EXISTS (SELECT 1 FROM articles WHERE id = :aid)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING comments, moderation, closes_at
+), article AS (
+  SELECT comments, moderation, closes_at FROM created
+  UNION ALL
+  SELECT comments, moderation, closes_at FROM articles WHERE id = :aid
+  LIMIT 1
+)
+SELECT u.name, u.status, u.suspended_until, a.comments, a.moderation, a.closes_at,
+       p.id, p.article_id, p.status, p.depth, p.parent_id, p.root_id, e.id
+FROM u
+LEFT JOIN article a ON true
+LEFT JOIN comments p ON p.id = :pid
+LEFT JOIN comments e ON e.author_id = :uid AND e.idempotency_key = :key
+"""
+    )
+    .bindparams(
+        bindparam("now", type_=UTCDateTime()),
+        bindparam("uid", type_=String()),
+        bindparam("name", type_=String()),
+        bindparam("aid", type_=String()),
+        bindparam("pid", type_=BigInteger()),
+        bindparam("key", type_=String()),
+    )
+    .columns(
+        column("name", String()),
+        column("status", String()),
+        column("suspended_until", UTCDateTime()),
+        column("comments", String()),
+        column("moderation", String()),
+        column("closes_at", UTCDateTime()),
+        column("p_id", BigInteger()),
+        column("p_article_id", String()),
+        column("p_status", String()),
+        column("p_depth", Integer()),
+        column("p_parent_id", BigInteger()),
+        column("p_root_id", BigInteger()),
+        column("e_id", BigInteger()),
+    )
+)
+
+
+async def _prepare(
+    session: AsyncSession,
+    principal: Principal,
+    article_id: str,
+    parent_id: int | None,
+    key: str | None,
+    now: dt.datetime,
+) -> _Facts:
+    if session.bind.dialect.name != "postgresql":
+        return await _prepare_orm(session, principal, article_id, parent_id, key, now)
+    params = {
+        "uid": principal.sub,
+        "name": principal.name,
+        "now": now,
+        "aid": article_id,
+        "pid": parent_id,
+        "key": key,
+    }
+    row = (await session.execute(_PREPARE_POST, params)).one()
+    user = User(id=principal.sub, name=row[0], status=row[1], suspended_until=row[2])
+    if row[3] is None:
+        article = await get_or_create_article(session, article_id)
+    else:
+        article = Article(id=article_id, comments=row[3], moderation=row[4], closes_at=row[5])
+    parent = _Parent(*row[6:12]) if row[6] is not None else None
+    return _Facts(user, article, parent, row[12])
+
+
+async def _prepare_orm(
+    session: AsyncSession,
+    principal: Principal,
+    article_id: str,
+    parent_id: int | None,
+    key: str | None,
+    now: dt.datetime,
+) -> _Facts:
+    """The same facts, one statement each (SQLite: no INSERT inside a WITH)."""
+    user = await ensure_user(session, principal, now)
+    existing_id = None
+    if key is not None:
+        mine = (Comment.author_id == principal.sub, Comment.idempotency_key == key)
+        existing_id = await session.scalar(select(Comment.id).where(*mine))
+    article = await get_or_create_article(session, article_id)
+    parent = None
+    if parent_id is not None:
+        found = await session.get(Comment, parent_id)
+        if found is not None:
+            parent = _Parent(
+                found.id, found.article_id, found.status, found.depth, found.parent_id,
+                found.root_id,
+            )
+    return _Facts(user, article, parent, existing_id)
 
 
 async def _replay(
@@ -123,48 +270,32 @@ async def post_comment(
     now = utcnow()
     try:
         async with events.transaction() as session:
-            user = await ensure_user(session, principal, now)
-            if idempotency_key is not None:
+            facts = await _prepare(session, principal, article_id, parent_id, idempotency_key, now)
+            user = facts.user
+            if idempotency_key is not None and facts.existing_id is not None:
                 existing = await _replay(
                     session, principal.sub, idempotency_key, article_id, body, parent_id
                 )
                 if existing is not None:
                     return Posted(public_comment(existing, user.name, viewer=user.id), True)
             check_may_write(user, now)
-            article = await get_or_create_article(session, article_id)
-            check_open(article, now)
+            check_open(facts.article, now)
             parent, root, depth = None, None, 0
             if parent_id is not None:
-                parent, root, depth = await _attach_point(
-                    session, parent_id, article_id, settings.max_depth
+                parent, root, depth = _attach_point(
+                    facts.parent, parent_id, article_id, settings.max_depth
                 )
-            comment = Comment(
+            comment = await visibility.post(
+                session,
                 article_id=article_id,
-                parent_id=parent,
-                root_id=root,
-                depth=depth,
                 author_id=user.id,
                 body=body,
                 html=render_html(body),
-                status=CommentStatus.pending.value,
-                visible=False,
-                featured=False,
-                reactions={},
-                reaction_count=0,
-                reply_count=0,
-                report_count=0,
+                parent_id=parent,
+                root_id=root,
+                depth=depth,
                 idempotency_key=idempotency_key,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(comment)
-            await session.flush()
-            record(
-                session,
-                comment_event(
-                    comment, EventKind.posted, actor=user.id, action="post",
-                    before=CommentStatus.pending, was_visible=False,
-                ),
+                now=now,
             )
             posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
     except IntegrityError:
