@@ -16,13 +16,12 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
 from server.comments.schemas import public_comment
 from server.db import Base
-from server.lifecycle.audit import audit_row
+from server.lifecycle.audit import audit_row, audit_values
 from server.lifecycle.events import CommentEvent, EventKind, kind_of, record
 from server.moderation.models import ModerationAction
 from server.users.models import User
@@ -367,17 +366,6 @@ _DECIDED_COLUMNS = (
     "featured",
     "report_count",
 )
-_AUDIT_COLUMNS = (
-    "actor_id",
-    "action",
-    "comment_id",
-    "subject_user_id",
-    "before",
-    "after",
-    "reason",
-    "details",
-    "created_at",
-)
 
 
 async def transition_many(
@@ -410,30 +398,38 @@ async def transition_many(
         _event(
             session, comment, before, was_visible, actor=actor, action=action, reason=move.reason
         )
-        row = _record(
-            comment, before, actor=actor, action=action, now=now, reason=move.reason,
-            details=move.details,
+        audit.append(
+            audit_values(
+                actor=actor,
+                action=action,
+                comment=comment,
+                before=before.value,
+                after=comment.status,
+                reason=move.reason,
+                details=move.details,
+                now=now,
+            )
         )
-        audit.append({name: getattr(row, name) for name in _AUDIT_COLUMNS})
-    await _write_decided(session, sorted(moved.values(), key=lambda c: c.id))
-    await session.execute(insert(_table(ModerationAction)), audit)
-    await deltas.apply(session)
     for parent_id, delta in deltas.replies.items():
         parent = moved.get(parent_id)
         if parent is not None:  # keep a moved parent's loaded count true as well
-            set_committed_value(parent, "reply_count", parent.reply_count + delta)
+            parent.reply_count += delta
+    await _write_decided(session, sorted(moved.values(), key=lambda c: c.id))
+    await session.execute(insert(_table(ModerationAction)), audit)
+    await deltas.apply(session)
 
 
 async def _write_decided(session: AsyncSession, comments: Sequence[Comment]) -> None:
-    """One UPDATE (executed for every row in one pipelined batch) of the decided columns; the
-    objects' values become their committed state, so the session will not flush them again."""
+    """One UPDATE (executed for every row in one pipelined batch) of the decided columns.
+
+    The objects leave the session (they keep their values, which are now what the database
+    holds), so the session will not flush them again, nor a moved parent's ``reply_count``
+    that ``deltas.apply`` writes."""
     table = _table(Comment)
     rows = []
     for comment in comments:
-        values = {name: getattr(comment, name) for name in _DECIDED_COLUMNS}
-        rows.append({"k": comment.id, **{f"v_{name}": v for name, v in values.items()}})
-        for name, value in values.items():
-            set_committed_value(comment, name, value)
+        rows.append({"k": comment.id, **{f"v_{n}": getattr(comment, n) for n in _DECIDED_COLUMNS}})
+        session.expunge(comment)
     await session.execute(
         update(table)
         .where(table.c.id == bindparam("k"))
