@@ -269,7 +269,9 @@ async def post_comment(
     body = clean_body(body, settings)
     now = utcnow()
     try:
-        async with events.transaction() as session:
+        # Each statement commits by itself: the first only upserts the caller and the article
+        # (harmless if the post is then refused), the second stores the comment.
+        async with events.statements() as session:
             facts = await _prepare(session, principal, article_id, parent_id, idempotency_key, now)
             user = facts.user
             if idempotency_key is not None and facts.existing_id is not None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from server.db import Sessionmaker
 from server.lifecycle.events import OUTBOX_KEY, CommentEvent, Outbox
@@ -29,6 +29,12 @@ class EventRelay:
     def __init__(self, sessionmaker: Sessionmaker, subscribers: Iterable[Subscriber] = ()) -> None:
         self.sessionmaker = sessionmaker
         self._subscribers: list[Subscriber] = list(subscribers)
+        self._autocommit: Sessionmaker | None = None
+        engine = sessionmaker.kw.get("bind")
+        if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+            self._autocommit = async_sessionmaker(
+                engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+            )
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Hear every committed batch of events from now on (e.g. webhooks, ``user:{sub}``)."""
@@ -39,6 +45,23 @@ class EventRelay:
         """``sessionmaker.begin()`` whose recorded events are published after the commit."""
         outbox = Outbox()
         async with self.sessionmaker.begin() as session:
+            session.info[OUTBOX_KEY] = outbox
+            yield session
+        await self.publish(outbox)
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work whose statements each commit on their own, for a write that one
+        statement makes atomic once the statements before it only upsert (a POST: the caller
+        and the article upserted, then the comment inserted). On PostgreSQL that saves the
+        BEGIN and COMMIT round trips; elsewhere it is ``transaction()``. Recorded events are
+        published after the block, and none if it raises."""
+        if self._autocommit is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        outbox = Outbox()
+        async with self._autocommit() as session:
             session.info[OUTBOX_KEY] = outbox
             yield session
         await self.publish(outbox)
