@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     sweeper_interval_seconds: Annotated[float, Field(gt=0)] = 30.0
     sweeper_pending_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     embedded_worker: bool | None = None
+    # With the in-process job queue (no Redis: the embedded default), POSTs are refused with
+    # 503 and Retry-After while this many comments wait for the in-process scorer (0: never),
+    # so a burst cannot pile up a backlog without bound.
+    scoring_backlog_max: Annotated[int, Field(ge=0)] = 500
     # `baraza worker` serves Prometheus metrics on this port (0: off).
     worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     worker_shutdown_seconds: Annotated[float, Field(gt=0)] = 30.0

@@ -33,7 +33,7 @@ from server.comments.text import normalise_body, render_html
 from server.comments.visibility import comment_event, lock_comment, transition
 from server.db import Sessionmaker, UTCDateTime, utcnow
 from server.dialect import insert_for
-from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
@@ -63,6 +63,24 @@ def clean_body(raw: str, settings: Settings) -> str:
             f"body must be at most {settings.body_max_chars} characters", code="body_too_long"
         )
     return body
+
+
+# Seconds a client is asked to wait when the in-process scorer is behind.
+BACKLOG_RETRY_AFTER = 2
+
+
+async def check_backlog(jobs: JobQueue, settings: Settings) -> None:
+    """Push back (503, Retry-After) while the in-process scorer is ``scoring_backlog_max``
+    comments behind. Only the in-process queue is bounded so: with Redis, separate worker
+    processes scale out and the stream holds the backlog (and counting it costs a round trip)."""
+    if settings.redis_url is not None or not settings.scoring_backlog_max:
+        return
+    if await jobs.pending_count() >= settings.scoring_backlog_max:
+        raise Unavailable(
+            "comments are arriving faster than they can be checked; retry shortly",
+            code="scoring_backlog",
+            headers={"Retry-After": str(BACKLOG_RETRY_AFTER)},
+        )
 
 
 async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
@@ -267,6 +285,7 @@ async def post_comment(
 ) -> Posted:
     """Store a comment as ``pending`` and enqueue it for scoring once committed."""
     body = clean_body(body, settings)
+    await check_backlog(jobs, settings)
     now = utcnow()
     try:
         # Each statement commits by itself: the first only upserts the caller and the article
