@@ -13,14 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from server.articles.schemas import ArticleSettings
 from server.articles.views import ArticleUpdate
-from server.comments.models import ReportReason
 from server.comments.schemas import (
     CommentCreate,
     CommentUpdate,
     CountsQuery,
+    ReactionCounts,
     RepliesQuery,
     ReportCreate,
+    ReportCreated,
     ThreadQuery,
 )
 from server.liveblog.schemas import BlogUpdate, PostCreate, PostUpdate, TimelineQuery
@@ -86,31 +88,6 @@ class RepliesPage(_Out):
 
 class ArticleCounts(_Out):
     counts: dict[str, int]
-
-
-class ReactionCounts(_Out):
-    id: int
-    article_id: str
-    reactions: dict[str, int]
-    reaction_count: int
-
-
-class ReportCreated(_Out):
-    comment_id: int
-    article_id: str
-    reason: ReportReason
-    created_at: dt.datetime
-
-
-class ArticleSettings(_Out):
-    id: str
-    title: str | None
-    url: str | None
-    comments: str
-    moderation: str
-    closes_at: dt.datetime | None
-    comment_count: int
-    open: bool
 
 
 class Health(_Out):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -12,7 +13,7 @@ from server import health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
-from server.db import create_engine, create_sessionmaker, upgrade
+from server.db import create_engine, create_sessionmaker, upgrade, utcnow
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
@@ -25,6 +26,7 @@ from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
+from server.scoring import scoring_ctx
 from server.settings import Settings
 from server.typedefs import (
     CHANNELS,
@@ -40,7 +42,6 @@ from server.typedefs import (
     SETTINGS,
     THREAD_PAGES,
 )
-from workers.main import scoring_ctx
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -80,7 +81,16 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
     await app[HUB].watch(PAGES_CHANNEL, pages.forget)
     await app[HUB].watch(PAGES_CHANNEL, app[LIVEBLOG_PAGES].forget)
+    after = app[SETTINGS].outbox_relay_after_seconds
+    sweeper = asyncio.create_task(
+        app[EVENTS].run_sweeper(
+            interval=after / 3, older_than=dt.timedelta(seconds=after), clock=utcnow
+        ),
+        name="outbox-sweeper",
+    )
     yield
+    sweeper.cancel()
+    await asyncio.gather(sweeper, return_exceptions=True)
 
 
 def create_app(settings: Settings) -> web.Application:

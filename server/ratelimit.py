@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 from aiohttp import web
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from server.auth import Handler, require_principal
 from server.errors import TooManyRequests
 from server.proxies import parse_trusted_proxies
 from server.settings import Settings
-from server.typedefs import SETTINGS
+from server.typedefs import RATE_LIMITER, SETTINGS
 
 
 class RateLimiter:
@@ -55,6 +58,24 @@ class RateLimiter:
 
     async def reset(self) -> None:
         await self._storage.reset()
+
+
+def limited(kind: Literal["comments", "actions"]) -> Callable[[Handler], Handler]:
+    """Declare on a route (inside ``authenticated``) that each call counts against the caller's
+    and the address's ``kind`` limits (``comments_user``/``comments_ip`` …) before it runs."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            principal = require_principal(request)
+            await request.app[RATE_LIMITER].hit(
+                [(f"{kind}_user", principal.sub), (f"{kind}_ip", client_ip(request))]
+            )
+            return await handler(request)
+
+        return wrapper
+
+    return decorate
 
 
 def client_ip(request: web.Request) -> str:

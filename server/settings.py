@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # every process drops an article's pages when a ``pages.changed`` event reaches it.
     thread_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
+    # Events of a comment whose process died between commit and relay are relayed again by a
+    # server process once they are this old (server/lifecycle/relay.py).
+    outbox_relay_after_seconds: Annotated[float, Field(gt=0)] = 30.0
+
     # Rate limits (limits' notation, e.g. "10/minute;100/hour")
     rate_limit_comments_user: str = "10/minute;200/day"
     rate_limit_comments_ip: str = "30/minute"

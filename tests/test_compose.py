@@ -46,3 +46,14 @@ def test_dockerfile_pins_cpu_torch_and_installs_the_project():
     text = (ROOT / "Dockerfile").read_text()
     assert '"torch==2.13.0"' in text and "pip install ." in text
     assert 'CMD ["baraza", "serve"' in text
+
+
+def test_one_image_built_once_and_long_running_services_restart():
+    services = _compose()["services"]
+    built = [name for name, service in services.items() if "build" in service]
+    assert built == ["migrate"]
+    image = services["migrate"]["image"]
+    for name in ("server", "worker"):
+        assert services[name]["image"] == image and services[name]["pull_policy"] == "never"
+    for name in ("postgres", "redis", "server", "worker"):
+        assert services[name]["restart"] == "unless-stopped", name

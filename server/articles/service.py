@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
@@ -14,9 +13,8 @@ from server.articles.models import Article, CommentsState, ModerationMode
 from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import BadRequest, Forbidden
+from server.ids import ARTICLE_ID
 from server.lifecycle.audit import audit_row
-
-ARTICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")
 
 
 def check_article_id(article_id: str) -> str:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 from pydantic import AwareDatetime, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from server.articles import service
-from server.articles.models import Article, CommentsState, ModerationMode
+from server.articles.models import CommentsState, ModerationMode
+from server.articles.schemas import ArticleSettings
 from server.articles.service import check_article_id
 from server.auth import Role, require_principal, requires
-from server.db import utcnow
 from server.http import Payload, json_response, parse_json
 from server.typedefs import SESSIONMAKER
 
@@ -38,26 +36,13 @@ class ArticleUpdate(Payload):
         return self
 
 
-def public_article(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "comments": article.comments,
-        "moderation": article.moderation,
-        "closes_at": article.closes_at.isoformat() if article.closes_at else None,
-        "comment_count": article.comment_count,
-        "open": article.is_open(utcnow()),
-    }
-
-
 @routes.get("/api/v1/articles/{article_id}")
 async def get_article(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     article = await service.read_article(
         sessionmaker=request.app[SESSIONMAKER], article_id=article_id
     )
-    return json_response(public_article(article))
+    return json_response(ArticleSettings.of(article))
 
 
 @routes.put("/api/v1/articles/{article_id}")
@@ -72,4 +57,4 @@ async def update_article(request: web.Request) -> web.Response:
         article_id=article_id,
         changes=payload.model_dump(exclude_unset=True),
     )
-    return json_response(public_article(article))
+    return json_response(ArticleSettings.of(article))

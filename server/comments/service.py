@@ -26,17 +26,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.articles.models import Article
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
-from server.comments import reads, visibility
-from server.comments.models import Comment, CommentStatus, Reaction, Report
-from server.comments.schemas import Cursor, Sort, public_comment
+from server.comments import reads
+from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
+from server.comments.reads import Sort
+from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
-from server.comments.visibility import comment_event, lock_comment, transition
 from server.db import Sessionmaker, UTCDateTime, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
+from server.lifecycle.transitions import comment_event, lock_comment, post, transition
 from server.moderation.policy_store import get_policy_config
 from server.settings import Settings
 from server.users.models import User
@@ -113,6 +114,7 @@ class _Facts:
     article: Article
     parent: _Parent | None
     existing_id: int | None  # an earlier comment by the caller with the same Idempotency-Key
+    new_id: int | None = None  # the id the new comment will take (PostgreSQL)
 
 
 def _attach_point(
@@ -159,7 +161,8 @@ WITH u AS (
   LIMIT 1
 )
 SELECT u.name, u.status, u.suspended_until, a.comments, a.moderation, a.closes_at,
-       p.id, p.article_id, p.status, p.depth, p.parent_id, p.root_id, e.id
+       p.id, p.article_id, p.status, p.depth, p.parent_id, p.root_id, e.id,
+       nextval(pg_get_serial_sequence('comments', 'id'))
 FROM u
 LEFT JOIN article a ON true
 LEFT JOIN comments p ON p.id = :pid
@@ -188,6 +191,7 @@ LEFT JOIN comments e ON e.author_id = :uid AND e.idempotency_key = :key
         column("p_parent_id", BigInteger()),
         column("p_root_id", BigInteger()),
         column("e_id", BigInteger()),
+        column("new_id", BigInteger()),
     )
 )
 
@@ -217,7 +221,7 @@ async def _prepare(
     else:
         article = Article(id=article_id, comments=row[3], moderation=row[4], closes_at=row[5])
     parent = _Parent(*row[6:12]) if row[6] is not None else None
-    return _Facts(user, article, parent, row[12])
+    return _Facts(user, article, parent, row[12], row[13])
 
 
 async def _prepare_orm(
@@ -306,7 +310,7 @@ async def post_comment(
                 parent, root, depth = _attach_point(
                     facts.parent, parent_id, article_id, settings.max_depth
                 )
-            comment = await visibility.post(
+            comment = await post(
                 session,
                 article_id=article_id,
                 author_id=user.id,
@@ -317,6 +321,7 @@ async def post_comment(
                 depth=depth,
                 idempotency_key=idempotency_key,
                 now=now,
+                comment_id=facts.new_id,
             )
             posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
     except IntegrityError:
@@ -376,7 +381,7 @@ async def list_thread(
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
     async with sessionmaker() as session:
-        rows = await reads.top_level_page(session, article_id, reads.Order(sort), after, size + 1)
+        rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
         page = rows[:size]
         parents = [row[0] for row in page]
         replies = await reads.first_replies(session, parents, settings.first_replies)
@@ -536,7 +541,7 @@ async def react(
     comment_id: int,
     kind: str,
     on: bool,
-) -> dict[str, Any]:
+) -> ReactionCounts:
     """Add or remove the caller's reaction (idempotent); counts stay exact under concurrency."""
     now = utcnow()
     async with events.transaction() as session:
@@ -575,12 +580,12 @@ async def react(
                 ),
             )
         article_id, reactions = comment.article_id, dict(comment.reactions)
-    return {
-        "id": comment_id,
-        "article_id": article_id,
-        "reactions": reactions,
-        "reaction_count": sum(reactions.values()),
-    }
+    return ReactionCounts(
+        id=comment_id,
+        article_id=article_id,
+        reactions=reactions,
+        reaction_count=sum(reactions.values()),
+    )
 
 
 async def report(
@@ -588,9 +593,9 @@ async def report(
     events: EventRelay,
     principal: Principal,
     comment_id: int,
-    reason: str,
+    reason: ReportReason,
     note: str | None,
-) -> dict[str, Any]:
+) -> ReportCreated:
     """Record one report per user per comment; the policy's ``report_hold_count`` reports send
     it back to a human."""
     now = utcnow()
@@ -638,12 +643,9 @@ async def report(
                 details={"rule": "reports", "reports": comment.report_count},
             )
         article_id = comment.article_id
-    return {
-        "comment_id": comment_id,
-        "article_id": article_id,
-        "reason": reason,
-        "created_at": now.isoformat(),
-    }
+    return ReportCreated(
+        comment_id=comment_id, article_id=article_id, reason=reason, created_at=now
+    )
 
 
 async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> dict[str, int]:

@@ -22,8 +22,8 @@ from server.comments.schemas import (
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
 from server.pagecache import CachedRead, PageCache
-from server.ratelimit import client_ip
-from server.typedefs import EVENTS, JOBS, RATE_LIMITER, SESSIONMAKER, SETTINGS, THREAD_PAGES
+from server.ratelimit import limited
+from server.typedefs import EVENTS, JOBS, SESSIONMAKER, SETTINGS, THREAD_PAGES
 
 routes = web.RouteTableDef()
 
@@ -86,6 +86,8 @@ async def list_thread(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/articles/{article_id}/comments")
 @authenticated
+# Every attempt counts, a replayed Idempotency-Key too: a fresh key per post must not skip it.
+@limited("comments")
 async def post_comment(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     principal = require_principal(request)
@@ -93,10 +95,6 @@ async def post_comment(request: web.Request) -> web.Response:
     if key is not None and not 0 < len(key) <= request.app[SETTINGS].idempotency_key_max:
         raise BadRequest("Idempotency-Key must be 1-200 characters", code="invalid_idempotency_key")
     payload = await parse_json(request, CommentCreate)
-    # Every attempt counts, a replayed key too: a fresh key per post must not skip the limit.
-    await request.app[RATE_LIMITER].hit(
-        [("comments_user", principal.sub), ("comments_ip", client_ip(request))]
-    )
     posted = await service.post_comment(
         sessionmaker=request.app[SESSIONMAKER],
         events=request.app[EVENTS],
@@ -129,11 +127,11 @@ async def list_replies(request: web.Request) -> web.Response:
 
 @routes.patch("/api/v1/comments/{comment_id}")
 @authenticated
+@limited("actions")
 async def edit_comment(request: web.Request) -> web.Response:
     comment_id = parse_id(request.match_info["comment_id"], "comment id")
     payload = await parse_json(request, CommentUpdate)
     principal = require_principal(request)
-    await _limit_actions(request)
     comment = await service.edit_comment(
         events=request.app[EVENTS],
         jobs=request.app[JOBS],
@@ -167,21 +165,16 @@ def _reaction_kind(request: web.Request) -> str:
     return kind
 
 
-async def _limit_actions(request: web.Request) -> None:
-    principal = require_principal(request)
-    await request.app[RATE_LIMITER].hit(
-        [("actions_user", principal.sub), ("actions_ip", client_ip(request))]
-    )
-
-
 @routes.put("/api/v1/comments/{comment_id}/reactions/{kind}")
 @authenticated
+@limited("actions")
 async def add_reaction(request: web.Request) -> web.Response:
     return await _react(request, on=True)
 
 
 @routes.delete("/api/v1/comments/{comment_id}/reactions/{kind}")
 @authenticated
+@limited("actions")
 async def remove_reaction(request: web.Request) -> web.Response:
     return await _react(request, on=False)
 
@@ -189,7 +182,6 @@ async def remove_reaction(request: web.Request) -> web.Response:
 async def _react(request: web.Request, *, on: bool) -> web.Response:
     comment_id = parse_id(request.match_info["comment_id"], "comment id")
     kind = _reaction_kind(request)
-    await _limit_actions(request)
     counts = await service.react(
         events=request.app[EVENTS],
         principal=require_principal(request),
@@ -202,15 +194,15 @@ async def _react(request: web.Request, *, on: bool) -> web.Response:
 
 @routes.post("/api/v1/comments/{comment_id}/reports")
 @authenticated
+@limited("actions")
 async def report_comment(request: web.Request) -> web.Response:
     comment_id = parse_id(request.match_info["comment_id"], "comment id")
     payload = await parse_json(request, ReportCreate)
-    await _limit_actions(request)
     result = await service.report(
         events=request.app[EVENTS],
         principal=require_principal(request),
         comment_id=comment_id,
-        reason=payload.reason.value,
+        reason=payload.reason,
         note=payload.note,
     )
     return json_response(result, status=201)

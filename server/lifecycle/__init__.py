@@ -1,6 +1,6 @@
 """A comment's life in one place: its transitions, their audit rows and their events.
 
-- ``transitions`` (today ``server.comments.visibility``): every status change of a comment —
+- ``transitions``: every status change of a comment —
   posted, scored, held, approved, rejected, edited, deleted, reported back, reopened, and the
   rejections of a sanction's cascade — moves the row, keeps every counter exact, writes the
   audit row (built by ``audit.audit_row``, the only builder of audit rows) and records a

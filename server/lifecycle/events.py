@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.comments.models import CommentStatus
 
 OUTBOX_KEY = "baraza.outbox"
+# ``EventRelay.statements()``: every statement commits by itself, so a write stores its
+# outbox batch in the same statement and lists the batch ids under STORED_BATCHES_KEY.
+AUTOCOMMIT_KEY = "baraza.outbox.autocommit"
+STORED_BATCHES_KEY = "baraza.outbox.stored"
 
 
 class EventKind(enum.StrEnum):
@@ -90,6 +94,44 @@ class CommentEvent:
     @property
     def status_changed(self) -> bool:
         return self.before is not self.after
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, as the outbox table stores it."""
+        return {
+            "kind": self.kind.value,
+            "comment_id": self.comment_id,
+            "article_id": self.article_id,
+            "author_id": self.author_id,
+            "actor": self.actor,
+            "action": self.action,
+            "before": self.before.value,
+            "after": self.after.value,
+            "was_visible": self.was_visible,
+            "visible": self.visible,
+            "featured": self.featured,
+            "reason": self.reason,
+            "public": dict(self.public) if self.public is not None else None,
+            "data": dict(self.data),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CommentEvent:
+        return cls(
+            kind=EventKind(data["kind"]),
+            comment_id=int(data["comment_id"]),
+            article_id=str(data["article_id"]),
+            author_id=str(data["author_id"]),
+            actor=str(data["actor"]),
+            action=str(data["action"]),
+            before=CommentStatus(data["before"]),
+            after=CommentStatus(data["after"]),
+            was_visible=bool(data["was_visible"]),
+            visible=bool(data["visible"]),
+            featured=bool(data["featured"]),
+            reason=data.get("reason"),
+            public=data.get("public"),
+            data=data.get("data") or {},
+        )
 
 
 class Outbox:

@@ -24,6 +24,7 @@ from server.lifecycle.relay import EventRelay, Subscriber
 from server.live import producers
 from server.live.base import ChannelBroker, Message
 from server.moderation.models import SYSTEM_ACTOR
+from server.moderation.queues import get_item, waiting_counts
 from server.pagecache import PageCache
 from server.users.models import User
 
@@ -122,8 +123,6 @@ class ModerationChannel:
             await self._counts()
 
     async def _counts(self) -> None:
-        from server.moderation.events import waiting_counts
-
         try:
             counts = await waiting_counts(self._sessionmaker)
         except Exception:
@@ -203,8 +202,6 @@ async def _author_names(
 
 async def _queue_item(sessionmaker: Sessionmaker, event: CommentEvent) -> dict[str, Any]:
     """The held comment as ``GET /moderation/queues/held`` shows it (a summary if that fails)."""
-    from server.moderation.queues import get_item
-
     try:
         queued = await get_item(sessionmaker=sessionmaker, comment_id=event.comment_id)
         data: dict[str, Any] = queued.model_dump(mode="json")

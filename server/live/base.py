@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from server.ids import ARTICLE_ID_PATTERN
+
 
 class EventType(enum.StrEnum):
     comment_published = "comment.published"
@@ -44,7 +46,7 @@ class EventType(enum.StrEnum):
 MODERATION_CHANNEL = "moderation"
 # Every server process listens here to drop cached pages; clients cannot subscribe to it.
 PAGES_CHANNEL = "pages"
-_ARTICLE_CHANNEL = re.compile(r"^article:[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")
+_ARTICLE_CHANNEL = re.compile("^article:" + ARTICLE_ID_PATTERN.removeprefix("^"))
 
 
 def article_channel(article_id: str) -> str:

@@ -17,8 +17,8 @@ from server.comments.models import Comment, CommentStatus
 from server.db import Sessionmaker, utcnow
 from server.errors import NotFound, Unprocessable
 from server.lifecycle.audit import audit_row
+from server.lifecycle.events import CommentEvent
 from server.lifecycle.relay import EventRelay
-from server.moderation.events import Change
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.queues import excerpt
 from server.moderation.schemas import (
@@ -27,7 +27,7 @@ from server.moderation.schemas import (
     UserPage,
     UserStatusChange,
 )
-from server.moderation.service import decide_statuses
+from server.moderation.service import moderate
 from server.users.models import User, UserStatus
 
 RECENT_COMMENTS = 20
@@ -121,7 +121,7 @@ async def set_status(
     now = utcnow()
     check_change(change, now)
 
-    async def unit_of_work() -> tuple[UserPage, list[Change]]:
+    async def unit_of_work() -> tuple[UserPage, list[CommentEvent]]:
         return await _set_status(events, principal.sub, user_id, change, now)
 
     page, changes = await retry_deadlocks(unit_of_work)
@@ -134,7 +134,7 @@ async def _set_status(
     user_id: str,
     change: UserStatusChange,
     now: dt.datetime,
-) -> tuple[UserPage, list[Change]]:
+) -> tuple[UserPage, list[CommentEvent]]:
     async with events.transaction() as session:
         awaiting: list[int] = []
         if change.reject_comments:
@@ -201,11 +201,11 @@ async def _reject_awaiting(
     change: UserStatusChange,
     actor: str,
     now: dt.datetime,
-) -> list[Change]:
+) -> list[CommentEvent]:
     # Some may have been decided while we waited for the locks.
     awaiting = sorted((c for c in comments if c.status in AWAITING), key=lambda c: c.id)
     reason = f"rejected with the author's {change.status.value}: {change.reason}"[:500]
-    return await decide_statuses(
+    return await moderate(
         session,
         awaiting,
         CommentStatus.rejected,

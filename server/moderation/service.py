@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus, Report
 from server.comments.service import enqueue_scoring
-from server.comments.visibility import Move, feature, lock_comments, transition, transition_many
 from server.db import utcnow
 from server.errors import Unprocessable
 from server.jobs.base import JobQueue
+from server.lifecycle.events import CommentEvent
 from server.lifecycle.relay import EventRelay
-from server.moderation.events import Change
+from server.lifecycle.transitions import Move, feature, lock_comments, transition, transition_many
 from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
 from server.moderation.queues import in_queue
@@ -55,7 +55,7 @@ class _Batch:
     """What one decision request did, collected while the rows are locked."""
 
     results: list[DecisionResult] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[CommentEvent] = field(default_factory=list)
 
 
 def _failed(comment_id: int, comment: Comment | None, code: str, message: str) -> DecisionResult:
@@ -103,7 +103,7 @@ def _unchanged(comment: Comment, action: DecisionAction) -> bool:
     return comment.status == CommentStatus.rejected
 
 
-async def decide_statuses(
+async def moderate(
     session: AsyncSession,
     comments: Sequence[Comment],
     target: CommentStatus,
@@ -113,7 +113,7 @@ async def decide_statuses(
     reason: str,
     now: dt.datetime,
     details: dict[str, object],
-) -> list[Change]:
+) -> list[CommentEvent]:
     """Approve or reject locked comments by a person's decision, resolving their reports
     (they leave the reported queue); one ``transition_many`` keeps the counters exact."""
     reported = [c.id for c in comments if c.report_count]
@@ -124,51 +124,14 @@ async def decide_statuses(
             .values(resolved=True)
             .execution_options(synchronize_session=False)
         )
-    moves, changes = [], []
+    moves = []
     for comment in comments:
-        before, was_visible = CommentStatus(comment.status), comment.visible
         resolved, comment.report_count = comment.report_count, 0
         if target is not CommentStatus.approved:
             comment.featured = False
         info = {"rule": MODERATOR_RULE, "reports_resolved": resolved, **details}
         moves.append(Move(comment, target, reason, info))
-        changes.append(
-            Change(
-                comment_id=comment.id,
-                article_id=comment.article_id,
-                actor_id=actor,
-                action=action,
-                before=before,
-                after=target,
-                was_visible=was_visible,
-                featured=comment.featured,
-            )
-        )
-    await transition_many(session, moves, actor=actor, action=action, now=now)
-    return changes
-
-
-def _feature(
-    session: AsyncSession,
-    comment: Comment,
-    on: bool,
-    actor: str,
-    now: dt.datetime,
-    note: str | None,
-) -> Change:
-    feature(session, comment, on=on, actor=actor, now=now, reason=note)
-    action = "feature" if on else "unfeature"
-    status = CommentStatus(comment.status)
-    return Change(
-        comment_id=comment.id,
-        article_id=comment.article_id,
-        actor_id=actor,
-        action=action,
-        before=status,
-        after=status,
-        was_visible=comment.visible,
-        featured=on,
-    )
+    return await transition_many(session, moves, actor=actor, action=action, now=now)
 
 
 def _reason_text(request: DecisionRequest) -> str:
@@ -185,12 +148,15 @@ async def _apply(
     request: DecisionRequest,
     actor: str,
     now: dt.datetime,
-) -> list[Change]:
+) -> list[CommentEvent]:
     target = _TARGET.get(request.action)
     if target is None:
         on = request.action is DecisionAction.feature
-        return [_feature(session, c, on, actor, now, request.note) for c in comments]
-    return await decide_statuses(
+        return [
+            feature(session, c, on=on, actor=actor, now=now, reason=request.note)
+            for c in comments
+        ]
+    return await moderate(
         session,
         comments,
         target,
@@ -205,7 +171,7 @@ async def _apply(
     )
 
 
-def _applied(comment: Comment, change: Change) -> DecisionResult:
+def _applied(comment: Comment, change: CommentEvent) -> DecisionResult:
     return DecisionResult(
         id=comment.id,
         ok=True,
@@ -216,7 +182,7 @@ def _applied(comment: Comment, change: Change) -> DecisionResult:
     )
 
 
-async def decide(
+async def apply_decisions(
     *,
     events: EventRelay,
     principal: Principal,
@@ -364,7 +330,7 @@ async def reevaluate(
     scope: list[ColumnElement[bool]] = [Comment.status.in_(statuses)]
     if request.article_id is not None:
         scope.append(Comment.article_id == request.article_id)
-    changes: list[Change] = []
+    changes: list[CommentEvent] = []
     async with events.transaction() as session:
         ids = list(
             (
@@ -383,10 +349,12 @@ async def reevaluate(
     )
 
 
-async def _reopen(session: AsyncSession, comment: Comment, actor: str, now: dt.datetime) -> Change:
+async def _reopen(
+    session: AsyncSession, comment: Comment, actor: str, now: dt.datetime
+) -> CommentEvent:
     reason = "re-evaluation requested by a moderator"
     comment.decision_reason, comment.decided_at = None, None
-    await transition(
+    return await transition(
         session,
         comment,
         CommentStatus.pending,
@@ -395,14 +363,4 @@ async def _reopen(session: AsyncSession, comment: Comment, actor: str, now: dt.d
         now=now,
         reason=reason,
         details={"rule": "reevaluate"},
-    )
-    return Change(
-        comment_id=comment.id,
-        article_id=comment.article_id,
-        actor_id=actor,
-        action="reevaluate",
-        before=CommentStatus.held,
-        after=CommentStatus.pending,
-        was_visible=False,
-        featured=comment.featured,
     )

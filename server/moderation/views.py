@@ -91,9 +91,9 @@ async def list_queue(request: web.Request) -> web.Response:
 @routes.post(f"{PREFIX}/decisions")
 @document(DECISIONS)
 @moderator
-async def decide(request: web.Request) -> web.Response:
+async def post_decisions(request: web.Request) -> web.Response:
     payload = await parse_json(request, DecisionRequest)
-    outcome = await service.decide(
+    outcome = await service.apply_decisions(
         events=request.app[EVENTS],
         principal=require_principal(request),
         request=payload,

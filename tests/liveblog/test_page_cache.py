@@ -14,6 +14,7 @@ from server.live.base import PAGES_CHANNEL, Event
 from server.liveblog.caching import CachedRead, PageCache
 from server.settings import Settings
 from server.typedefs import HUB
+from tests.clock import ManualClock
 from tests.liveblog.conftest import Editor, read_anonymous
 
 
@@ -83,7 +84,8 @@ async def test_one_load_per_key_under_a_stampede() -> None:
 
 
 async def test_while_one_request_refreshes_the_others_get_the_expired_copy() -> None:
-    cache = PageCache(ttl=0.01)
+    clock = ManualClock()
+    cache = PageCache(ttl=1, clock=clock)
     release = asyncio.Event()
 
     async def first() -> CachedRead:
@@ -95,7 +97,8 @@ async def test_while_one_request_refreshes_the_others_get_the_expired_copy() -> 
 
     key = cache.key("a", {})
     await cache.get(key, first)
-    await asyncio.sleep(0.02)
+    assert (await cache.get(key, slow)).body == b"old"  # fresh: no load
+    await clock.advance(1.5)
     refresh = asyncio.create_task(cache.get(key, slow))
     await asyncio.sleep(0)
     assert (await cache.get(key, slow)).body == b"old"

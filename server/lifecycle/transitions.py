@@ -10,19 +10,38 @@ Callers lock the comment rows first (``lock_comment``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    bindparam,
+    column,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import TextualSelect
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
 from server.comments.schemas import public_comment
 from server.db import Base
 from server.lifecycle.audit import audit_row, audit_values
-from server.lifecycle.events import CommentEvent, EventKind, kind_of, record
+from server.lifecycle.events import (
+    AUTOCOMMIT_KEY,
+    STORED_BATCHES_KEY,
+    CommentEvent,
+    EventKind,
+    kind_of,
+    record,
+)
+from server.lifecycle.models import OutboxBatch
 from server.moderation.models import ModerationAction
 from server.users.models import User
 
@@ -141,15 +160,14 @@ def _event(
     actor: str,
     action: str,
     reason: str | None,
-) -> None:
+) -> CommentEvent:
     kind = kind_of(CommentStatus(comment.status), action)
-    record(
-        session,
-        comment_event(
-            comment, kind, actor=actor, action=action, before=before,
-            was_visible=was_visible, reason=reason,
-        ),
+    event = comment_event(
+        comment, kind, actor=actor, action=action, before=before,
+        was_visible=was_visible, reason=reason,
     )
+    record(session, event)
+    return event
 
 
 async def post(
@@ -164,12 +182,15 @@ async def post(
     depth: int,
     idempotency_key: str | None,
     now: dt.datetime,
+    comment_id: int | None = None,
 ) -> Comment:
     """Store a new comment as ``pending`` and record its ``posted`` event.
 
-    One INSERT … RETURNING of the row, no ORM unit of work: the returned ``Comment`` is a
-    detached snapshot of what was stored (for the answer and the event), not in the session.
-    A new pending comment moves no counter and has no audit row: its first decision does."""
+    One INSERT of the row, no ORM unit of work: the returned ``Comment`` is a detached snapshot
+    of what was stored (for the answer and the event), not in the session. A new pending
+    comment moves no counter and has no audit row: its first decision does. In a unit of work
+    of ``EventRelay.statements()`` (autocommit) the comment and its outbox batch are stored by
+    one statement, so ``comment_id`` must have been allocated beforehand."""
     comment = Comment(
         article_id=article_id,
         parent_id=parent_id,
@@ -190,17 +211,54 @@ async def post(
         updated_at=now,
         edited_at=None,
     )
-    table = _table(Comment)
     values = {name: getattr(comment, name) for name in _POSTED_COLUMNS}
+    if session.info.get(AUTOCOMMIT_KEY):
+        if comment_id is None:
+            raise ValueError("posting in autocommit needs the comment id allocated beforehand")
+        comment.id = comment_id
+        event = _posted(session, comment)
+        params = {**values, "id": comment_id, "events": [event.to_json()], "outbox_at": now}
+        batch = (await session.execute(_post_with_outbox(), params)).scalar_one()
+        session.info.setdefault(STORED_BATCHES_KEY, []).append(batch)
+        return comment
+    table = _table(Comment)
+    if comment_id is not None:
+        values["id"] = comment_id
     comment.id = (await session.execute(insert(table).returning(table.c.id), values)).scalar_one()
-    record(
-        session,
-        comment_event(
-            comment, EventKind.posted, actor=author_id, action="post",
-            before=CommentStatus.pending, was_visible=False,
-        ),
-    )
+    _posted(session, comment)
     return comment
+
+
+def _posted(session: AsyncSession, comment: Comment) -> CommentEvent:
+    event = comment_event(
+        comment, EventKind.posted, actor=comment.author_id, action="post",
+        before=CommentStatus.pending, was_visible=False,
+    )
+    record(session, event)
+    return event
+
+
+@functools.cache
+def _post_with_outbox() -> TextualSelect:
+    """PostgreSQL: the comment and its outbox batch in one statement (atomic in autocommit)."""
+    comments, outbox = _table(Comment), _table(OutboxBatch)
+    columns = ("id", *_POSTED_COLUMNS)
+    # Only our own table and column names are interpolated; every value is a bound parameter.
+    sql = (
+        f"WITH c AS (INSERT INTO {comments.name} ({', '.join(columns)})"  # noqa: S608
+        f" VALUES ({', '.join(':' + c for c in columns)}))"
+        f" INSERT INTO {outbox.name} (events, created_at) VALUES (:events, :outbox_at)"
+        " RETURNING id"
+    )
+    return (
+        text(sql)
+        .bindparams(
+            *(bindparam(c, type_=comments.c[c].type) for c in columns),
+            bindparam("events", type_=outbox.c.events.type),
+            bindparam("outbox_at", type_=outbox.c.created_at.type),
+        )
+        .columns(column("id", BigInteger()))
+    )
 
 
 _POSTED_COLUMNS = (
@@ -232,7 +290,7 @@ def feature(
     actor: str,
     now: dt.datetime,
     reason: str | None = None,
-) -> ModerationAction:
+) -> CommentEvent:
     """Feature (or unfeature) a locked, published comment: the column, audit row and event."""
     comment.featured, comment.updated_at = on, now
     action = "feature" if on else "unfeature"
@@ -243,14 +301,12 @@ def feature(
     )
     session.add(row)
     kind = EventKind.featured if on else EventKind.unfeatured
-    record(
-        session,
-        comment_event(
-            comment, kind, actor=actor, action=action, before=status,
-            was_visible=comment.visible, reason=reason,
-        ),
+    event = comment_event(
+        comment, kind, actor=actor, action=action, before=status,
+        was_visible=comment.visible, reason=reason,
     )
-    return row
+    record(session, event)
+    return event
 
 
 async def transition(
@@ -263,16 +319,16 @@ async def transition(
     now: dt.datetime,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> ModerationAction:
-    """Move ``comment`` to ``status``, keep every counter exact, and write the audit row."""
+) -> CommentEvent:
+    """Move ``comment`` to ``status``, keep every counter exact, write the audit row, and record
+    the event in the transaction's outbox (returned)."""
     before, was_visible = _move(comment, status, now, reason)
     await _adjust_counters(session, comment, before, status, was_visible)
     row = _record(
         comment, before, actor=actor, action=action, now=now, reason=reason, details=details
     )
     session.add(row)
-    _event(session, comment, before, was_visible, actor=actor, action=action, reason=reason)
-    return row
+    return _event(session, comment, before, was_visible, actor=actor, action=action, reason=reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,7 +431,7 @@ async def transition_many(
     actor: str,
     action: str,
     now: dt.datetime,
-) -> None:
+) -> list[CommentEvent]:
     """``transition`` for many locked comments at once: the same columns, the same audit rows,
     the same events and exactly the same counters, as set-based statements — one UPDATE of the
     moved comments (``_DECIDED_COLUMNS``, taken from the objects, so a caller's own change to
@@ -387,16 +443,20 @@ async def transition_many(
     order cannot deadlock. Counters are updated in the database only: Article and User objects
     already loaded in the session keep their old counts (load them with ``populate_existing``)."""
     if not moves:
-        return
+        return []
     deltas = _Deltas()
     audit: list[dict[str, Any]] = []
+    events = []
     moved = {move.comment.id: move.comment for move in moves}
     for move in moves:
         comment = move.comment
         before, was_visible = _move(comment, move.status, now, move.reason)
         deltas.add(comment, before, move.status, was_visible)
-        _event(
-            session, comment, before, was_visible, actor=actor, action=action, reason=move.reason
+        events.append(
+            _event(
+                session, comment, before, was_visible,
+                actor=actor, action=action, reason=move.reason,
+            )
         )
         audit.append(
             audit_values(
@@ -417,6 +477,7 @@ async def transition_many(
     await _write_decided(session, sorted(moved.values(), key=lambda c: c.id))
     await session.execute(insert(_table(ModerationAction)), audit)
     await deltas.apply(session)
+    return events
 
 
 async def _write_decided(session: AsyncSession, comments: Sequence[Comment]) -> None:
