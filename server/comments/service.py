@@ -31,7 +31,7 @@ from server.comments.models import Comment, CommentStatus, Reaction, Report, Rep
 from server.comments.reads import Sort
 from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
-from server.db import Sessionmaker, UTCDateTime, utcnow
+from server.db import Sessionmaker, UTCDateTime, autocommit, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from server.jobs.base import JobQueue
@@ -380,7 +380,7 @@ async def list_thread(
     size = limit or settings.page_size
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
-    async with sessionmaker() as session:
+    async with autocommit(sessionmaker)() as session:  # reads only: no BEGIN, no ROLLBACK
         rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
         page = rows[:size]
         parents = [row[0] for row in page]

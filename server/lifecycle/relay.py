@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db import Sessionmaker
+from server.db import Sessionmaker, autocommit
 from server.lifecycle.events import (
     AUTOCOMMIT_KEY,
     OUTBOX_KEY,
@@ -43,12 +43,8 @@ class EventRelay:
     def __init__(self, sessionmaker: Sessionmaker, subscribers: Iterable[Subscriber] = ()) -> None:
         self.sessionmaker = sessionmaker
         self._subscribers: list[Subscriber] = list(subscribers)
-        self._autocommit: Sessionmaker | None = None
-        engine = sessionmaker.kw.get("bind")
-        if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
-            self._autocommit = async_sessionmaker(
-                engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
-            )
+        own = autocommit(sessionmaker)
+        self._autocommit: Sessionmaker | None = None if own is sessionmaker else own
 
     def subscribe(self, subscriber: Subscriber) -> None:
         """Hear every committed batch of events from now on (e.g. webhooks, ``user:{sub}``)."""
