@@ -381,14 +381,22 @@ async def list_thread(
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
     async with autocommit(sessionmaker)() as session:  # reads only: no BEGIN, no ROLLBACK
-        rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
+        thread = await reads.thread_page(
+            session, article_id, sort, after, size + 1, settings.first_replies
+        )
+        if thread is None:
+            rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
+            replies = await reads.first_replies(
+                session, [row[0] for row in rows[:size]], settings.first_replies
+            )
+            count = await _article_count(session, article_id)
+        else:
+            rows, replies, count = thread.page, thread.replies, thread.count
         page = rows[:size]
         parents = [row[0] for row in page]
-        replies = await reads.first_replies(session, parents, settings.first_replies)
         awaiting = [] if position else await reads.awaiting_review(session, article_id, viewer)
-        ids = parents + [r[0] for rs in replies.values() for r in rs]
+        ids = parents + [r[0] for p in parents for r in replies.get(p, ())]
         mine = await _my_reactions(session, viewer, ids)
-        count = await _article_count(session, article_id)
     items = []
     for row in page:
         item = reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE))
