@@ -64,7 +64,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[JOBS] = MemoryJobQueue()
     else:
         app[JOBS] = RedisJobQueue(redis, settings.redis_prefix)
-    app[RATE_LIMITER] = RateLimiter(settings)
+    app[RATE_LIMITER] = RateLimiter(settings, redis)
     yield
     if redis is not None:
         await redis.aclose()

@@ -204,7 +204,7 @@ async def test_rate_limit_per_user(make_client, make_settings, token):
     assert statuses == [202, 202, 202, 429]
     r = await client.post(URL, json={"body": "again"}, headers=headers)
     assert r.status == 429
-    assert int(r.headers["Retry-After"]) >= 1
+    assert 1 <= int(r.headers["Retry-After"]) <= 60  # the 3/minute window frees up
     assert (await r.json())["error"]["code"] == "rate_limited"
     other = await client.post(URL, json={"body": "me too"}, headers=auth(token("quiet")))
     assert other.status == 202
