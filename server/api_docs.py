@@ -119,8 +119,14 @@ WEBSOCKET = Operation(
     tags=LIVE,
     auth="optional",
     streaming=True,
-    responses={101: Reply("Switching protocols to WebSocket.")},
+    responses={
+        101: Reply("Switching protocols to WebSocket."),
+        400: error_reply("Not a WebSocket upgrade request (websocket_required)."),
+        429: error_reply("Too many live connections from this address (live_ip_limit)."),
+        503: error_reply("This process is full or stopping (live_full, shutting_down)."),
+    },
 )
+
 
 def _reaction(summary: str) -> Operation:
     return Operation(

@@ -151,8 +151,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         redis.exceptions.ConnectionError,
         redis.exceptions.TimeoutError,
     ) as exc:
-        if isinstance(exc, ConnectionResetError):
-            raise
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            raise  # the client went away: nobody to answer
         log.warning("dependency unavailable on %s %s: %r", request.method, request.path, exc)
         return _unavailable("a backing service is unavailable; retry shortly")
     except Exception as exc:
@@ -161,6 +161,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             return _unavailable("the database is not ready; retry shortly")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error; it has been logged")
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def _unavailable(message: str) -> web.Response:

@@ -107,7 +107,7 @@ def test_events_survive_the_outbox_as_json():
         kind=EventKind.reacted, comment_id=7, article_id="a", author_id="u", actor="r",
         action="react", before=CommentStatus.approved, after=CommentStatus.approved,
         was_visible=True, visible=True, featured=False, public={"id": 7},
-        data={"reactions": {"like": 2}},
+        data={"reactions": {"like": 2}}, parent_id=3,
     )
     assert CommentEvent.from_json(event.to_json()) == event
 

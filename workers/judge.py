@@ -1,6 +1,6 @@
 """The policy as the pipeline sees it: the current config and word lists, and one ``decide``.
 
-The pure rules live in ``server.moderation.policy``; this module only gathers a comment's
+The pure rules live in ``server.moderation.policy.rules``; this module only gathers a comment's
 facts for it and keeps the stored policy (thresholds, word lists) fresh between batches.
 """
 
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from server.db import Sessionmaker
-from server.moderation.policy import CommentFacts, Decision, PolicyConfig, decide
-from server.moderation.policy_store import PolicyCache
+from server.moderation.policy.rules import CommentFacts, Decision, PolicyConfig, decide
+from server.moderation.policy.store import PolicyCache
 from workers.analysis import Analysis, WordLists
 
 if TYPE_CHECKING:

@@ -26,9 +26,9 @@ from server.lifecycle.relay import EventRelay
 from server.lifecycle.subscribers import build_relay
 from server.lifecycle.transitions import lock_comment, transition
 from server.live.base import ChannelBroker
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
-from server.moderation.policy import Decision
+from server.moderation.policy.rules import Decision
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
 from server.users.models import User, UserStatus
 from workers import metrics
 from workers.analysis import Analysis, Failure, analyse

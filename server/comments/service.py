@@ -37,8 +37,8 @@ from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessa
 from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
-from server.lifecycle.transitions import comment_event, lock_comment, post, transition
-from server.moderation.policy_store import get_policy_config
+from server.lifecycle.transitions import comment_event, lock_found, post, transition
+from server.moderation.policy.store import get_policy_config
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -454,9 +454,7 @@ async def list_replies(
 
 
 async def _own_comment(session: AsyncSession, comment_id: int, principal: Principal) -> Comment:
-    comment = await lock_comment(session, comment_id)
-    if comment is None:
-        raise NotFound("comment not found", code="comment_not_found")
+    comment = await lock_found(session, comment_id)
     if comment.author_id != principal.sub:
         if comment.visible:
             raise Forbidden("only the author may change this comment", code="not_author")
@@ -534,9 +532,7 @@ async def delete_comment(
 
 
 async def _published_for_update(session: AsyncSession, comment_id: int) -> Comment:
-    comment = await lock_comment(session, comment_id)
-    if comment is None or not comment.visible:
-        raise NotFound("comment not found", code="comment_not_found")
+    comment = await lock_found(session, comment_id, visible=True)
     if comment.status != CommentStatus.approved:
         raise Conflict("this comment no longer takes reactions", code="comment_deleted")
     return comment

@@ -80,6 +80,8 @@ class CommentEvent:
     reason: str | None = None
     public: Mapping[str, Any] | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
+    # The comment it replies to (a reply's author is told about it on ``user:{sub}``).
+    parent_id: int | None = None
 
     @property
     def appeared(self) -> bool:
@@ -112,6 +114,7 @@ class CommentEvent:
             "reason": self.reason,
             "public": dict(self.public) if self.public is not None else None,
             "data": dict(self.data),
+            "parent_id": self.parent_id,
         }
 
     @classmethod
@@ -131,6 +134,7 @@ class CommentEvent:
             reason=data.get("reason"),
             public=data.get("public"),
             data=data.get("data") or {},
+            parent_id=data.get("parent_id"),
         )
 
 

@@ -24,7 +24,7 @@ from server.lifecycle.relay import EventRelay, Subscriber
 from server.live import producers
 from server.live.base import ChannelBroker, Message
 from server.moderation.models import SYSTEM_ACTOR
-from server.moderation.queues import get_item, waiting_counts
+from server.moderation.review.queues import get_item, waiting_counts
 from server.pagecache import PageCache
 from server.users.models import User
 

@@ -32,6 +32,7 @@ from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
 from server.comments.schemas import public_comment
 from server.db import Base
+from server.errors import NotFound
 from server.lifecycle.audit import audit_row, audit_values
 from server.lifecycle.events import (
     AUTOCOMMIT_KEY,
@@ -55,6 +56,15 @@ async def lock_comment(session: AsyncSession, comment_id: int) -> Comment | None
         .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
+
+
+async def lock_found(session: AsyncSession, comment_id: int, *, visible: bool = False) -> Comment:
+    """``lock_comment``, or a 404 when there is no such comment (or, with ``visible``, when
+    readers cannot see it)."""
+    comment = await lock_comment(session, comment_id)
+    if comment is None or (visible and not comment.visible):
+        raise NotFound("comment not found", code="comment_not_found")
+    return comment
 
 
 async def lock_comments(session: AsyncSession, comment_ids: Sequence[int]) -> list[Comment]:
@@ -148,6 +158,7 @@ def comment_event(
         reason=reason,
         public=public_comment(comment, None, viewer=None) if appeared else None,
         data=data or {},
+        parent_id=comment.parent_id,
     )
 
 

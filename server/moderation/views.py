@@ -7,7 +7,6 @@ from aiohttp import web
 from server.auth import Role, require_principal, requires
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
-from server.moderation import audit, configuration, queues, sanctions, service
 from server.moderation.docs import (
     COMMENT,
     COMMENT_HISTORY,
@@ -23,7 +22,9 @@ from server.moderation.docs import (
     WORDLIST_GET,
     WORDLIST_PUT,
 )
-from server.moderation.policy_store import WordlistKind
+from server.moderation.policy import configuration
+from server.moderation.policy.store import WordlistKind
+from server.moderation.review import audit, decisions, queues, sanctions
 from server.moderation.schemas import (
     DecisionRequest,
     PageQuery,
@@ -93,7 +94,7 @@ async def list_queue(request: web.Request) -> web.Response:
 @moderator
 async def post_decisions(request: web.Request) -> web.Response:
     payload = await parse_json(request, DecisionRequest)
-    outcome = await service.apply_decisions(
+    outcome = await decisions.apply_decisions(
         events=request.app[EVENTS],
         principal=require_principal(request),
         request=payload,
@@ -106,7 +107,7 @@ async def post_decisions(request: web.Request) -> web.Response:
 @moderator
 async def reevaluate(request: web.Request) -> web.Response:
     payload = await parse_json(request, ReevaluateRequest)
-    outcome = await service.reevaluate(
+    outcome = await decisions.reevaluate(
         events=request.app[EVENTS],
         jobs=request.app[JOBS],
         principal=require_principal(request),

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from server.comments.models import Comment, CommentStatus, Reaction, Report
 from server.moderation.models import ModerationAction
-from server.moderation.policy import PolicyConfig
+from server.moderation.policy.rules import PolicyConfig
 from tests.conftest import auth
 from tests.factories import make_comment
 

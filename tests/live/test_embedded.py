@@ -206,3 +206,12 @@ async def test_heartbeat_drops_a_peer_that_never_answers_pings(
     assert (await alive.recv()) == {"op": "pong"}
     assert client.app[HUB].stats()["connections"] == 1
     await alive.ws.close()
+
+
+async def test_a_plain_get_of_the_websocket_route_is_a_json_400(
+    make_client: Callable[..., Any], embedded: Settings
+) -> None:
+    client = await make_client(embedded)
+    r = await client.get("/api/v1/live")
+    assert r.status == 400
+    assert (await r.json())["error"]["code"] == "websocket_required"

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from server.moderation.words import (
+from server.moderation.policy.words import (
     MAX_ENTRY_CHARS,
     clean_wordlist,
     compile_wordlist,

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, JSONType, UTCDateTime, utcnow
 from server.lifecycle.audit import audit_row
-from server.moderation.policy import PolicyConfig
-from server.moderation.words import (
+from server.moderation.policy.rules import PolicyConfig
+from server.moderation.policy.words import (
     WordMatcher,
     clean_wordlist,
     compile_wordlist,

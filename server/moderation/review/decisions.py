@@ -27,9 +27,9 @@ from server.jobs.base import JobQueue
 from server.lifecycle.events import CommentEvent
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import Move, feature, lock_comments, transition, transition_many
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import ModerationAction
-from server.moderation.queues import in_queue
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
+from server.moderation.review.queues import in_queue
 from server.moderation.schemas import (
     CommentStatusAwaiting,
     DecisionAction,

@@ -19,15 +19,15 @@ from server.errors import NotFound, Unprocessable
 from server.lifecycle.audit import audit_row
 from server.lifecycle.events import CommentEvent
 from server.lifecycle.relay import EventRelay
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
-from server.moderation.queues import excerpt
+from server.moderation.review.decisions import moderate
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
+from server.moderation.review.queues import excerpt
 from server.moderation.schemas import (
     StatusChangeResponse,
     UserComment,
     UserPage,
     UserStatusChange,
 )
-from server.moderation.service import moderate
 from server.users.models import User, UserStatus
 
 RECENT_COMMENTS = 20
