@@ -11,6 +11,7 @@ from server.comments.models import Comment, ReactionKind, ReportReason
 from server.comments.reads import Sort, render
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.http import Payload
+from server.ids import ARTICLE_ID_PATTERN
 
 
 class CommentCreate(Payload):
@@ -64,10 +65,15 @@ class RepliesQuery(BaseModel):
     limit: int | None = Field(default=None, ge=1, le=100)
 
 
+# 1-100 article ids, comma-separated (a trailing comma is tolerated).
+_ONE_ID = ARTICLE_ID_PATTERN.removeprefix("^").removesuffix("$")
+ARTICLE_IDS_PATTERN = f"^{_ONE_ID}(,{_ONE_ID}){{0,99}},?$"
+
+
 class CountsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: str = Field(min_length=1, max_length=100 * 130)
+    ids: str = Field(min_length=1, max_length=100 * 130, pattern=ARTICLE_IDS_PATTERN)
 
 
 class Cursor(BaseModel):
