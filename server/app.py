@@ -91,6 +91,7 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     sweeper.cancel()
     await asyncio.gather(sweeper, return_exceptions=True)
+    await app[EVENTS].flush_forgotten()
 
 
 def create_app(settings: Settings) -> web.Application:

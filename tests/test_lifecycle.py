@@ -148,3 +148,31 @@ async def test_a_post_in_autocommit_stores_its_outbox_batch_with_the_comment(ses
     assert await _outbox_rows(sessionmaker) == 0
     with pytest.raises(ValueError):
         await _post(relay, None)
+
+
+async def test_relayed_posts_are_forgotten_together_and_never_relayed_twice(sessionmaker):
+    from sqlalchemy import text
+
+    from server.lifecycle.relay import FORGET_EVERY
+    from tests.clock import ManualClock
+
+    await make_comment(sessionmaker, article_id="a1", author="amina")
+
+    async def next_id() -> int:
+        async with sessionmaker() as session:
+            return int(await session.scalar(text("SELECT nextval('comments_id_seq')")) or 0)
+
+    clock = ManualClock()
+    heard = Recorder()
+    relay = EventRelay(sessionmaker, [heard], clock=clock)
+    await _post(relay, await next_id())
+    await _post(relay, await next_id())
+    assert len(heard.batches) == 2 and await _outbox_rows(sessionmaker) == 2  # not yet deleted
+    clock.now += FORGET_EVERY
+    await _post(relay, await next_id())  # this write deletes all three in one statement
+    assert await _outbox_rows(sessionmaker) == 0
+    await _post(relay, await next_id())
+    assert await _outbox_rows(sessionmaker) == 1
+    # This process's sweep deletes what it relayed before looking for stale batches.
+    assert await relay.relay_stale(older_than=MINUTE, now=utcnow() + 2 * MINUTE) == 0
+    assert len(heard.batches) == 4 and await _outbox_rows(sessionmaker) == 0

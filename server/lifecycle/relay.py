@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.clock import SYSTEM_CLOCK, Clock
 from server.db import Sessionmaker, autocommit
 from server.lifecycle.events import (
     AUTOCOMMIT_KEY,
@@ -35,14 +36,24 @@ log = logging.getLogger(__name__)
 
 Subscriber = Callable[[Sequence[CommentEvent]], Awaitable[None]]
 STALE_BATCHES = 100  # per sweep
+FORGET_EVERY = 0.5  # seconds between deletions of relayed ``statements()`` batches
 
 
 class EventRelay:
     """Opens units of work and relays their committed events to the subscribers."""
 
-    def __init__(self, sessionmaker: Sessionmaker, subscribers: Iterable[Subscriber] = ()) -> None:
+    def __init__(
+        self,
+        sessionmaker: Sessionmaker,
+        subscribers: Iterable[Subscriber] = (),
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self._subscribers: list[Subscriber] = list(subscribers)
+        self._clock = clock
+        # Relayed batches of ``statements()`` units, deleted together (``_forget_soon``).
+        self._relayed: list[int] = []
+        self._forgot_at = clock.monotonic()
         own = autocommit(sessionmaker)
         self._autocommit: Sessionmaker | None = None if own is sessionmaker else own
 
@@ -79,6 +90,7 @@ class EventRelay:
 
     async def relay_stale(self, *, older_than: dt.timedelta, now: dt.datetime) -> int:
         """Relay batches left by processes that died between commit and relay; how many."""
+        await self.flush_forgotten()
         async with self.sessionmaker.begin() as session:
             batches = (
                 await session.scalars(
@@ -128,7 +140,23 @@ class EventRelay:
         if len(outbox) and not stored:
             raise RuntimeError("events recorded in autocommit were not stored with their write")
         await self.publish(outbox)
-        await self._forget(stored)
+        await self._forget_soon(stored)
+
+    async def _forget_soon(self, ids: Sequence[int]) -> None:
+        """Delete relayed batches off the write's path: they pile up and go in one DELETE at
+        most every ``FORGET_EVERY`` seconds (paid by the write that comes then), at every
+        sweep of this process (before it looks for stale batches, so it never relays its own
+        twice) and at shutdown (``flush_forgotten``). A batch left by a process that died
+        first is relayed again after ``outbox_relay_after_seconds``: at-least-once."""
+        self._relayed.extend(ids)
+        if self._clock.monotonic() - self._forgot_at >= FORGET_EVERY:
+            await self.flush_forgotten()
+
+    async def flush_forgotten(self) -> None:
+        """Delete every relayed batch still waiting for ``_forget_soon``'s next round."""
+        ids, self._relayed = self._relayed, []
+        self._forgot_at = self._clock.monotonic()
+        await self._forget(ids)
 
     async def publish(self, events: Iterable[CommentEvent]) -> None:
         """Hand committed ``events`` to every subscriber (the path ``transaction`` takes)."""
