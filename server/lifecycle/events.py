@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.comments.models import CommentStatus
 
 OUTBOX_KEY = "baraza.outbox"
+# ``EventRelay.statements()``: every statement commits by itself, so a write stores its
+# outbox batch in the same statement and lists the batch ids under STORED_BATCHES_KEY.
+AUTOCOMMIT_KEY = "baraza.outbox.autocommit"
+STORED_BATCHES_KEY = "baraza.outbox.stored"
 
 
 class EventKind(enum.StrEnum):

@@ -16,7 +16,6 @@ Each never raises (the producers log a broker outage and carry on).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -29,7 +28,7 @@ from server.db import Sessionmaker
 from server.lifecycle.events import CommentEvent, EventKind
 from server.lifecycle.relay import EventRelay, Subscriber
 from server.live import producers
-from server.live.base import ChannelBroker, EventType
+from server.live.base import ChannelBroker, EventType, Message
 from server.moderation.models import SYSTEM_ACTOR
 from server.moderation.review.queues import get_item, waiting_counts
 from server.pagecache import PageCache
@@ -37,7 +36,6 @@ from server.users.models import User
 
 log = logging.getLogger(__name__)
 
-PARALLEL_PUBLISHES = 16
 # Events that are decisions, announced on the moderation channel.
 DECISIONS = frozenset(
     {
@@ -65,48 +63,43 @@ class ReaderChannels:
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
         names = await _author_names(self._sessionmaker, [e for e in events if e.appeared])
-        # One round trip per event; a bulk decision sends them a few at a time (the order of
-        # events about different comments does not matter, one comment's events stay ordered).
-        by_comment: dict[int, list[CommentEvent]] = {}
-        for event in events:
-            by_comment.setdefault(event.comment_id, []).append(event)
-        groups = list(by_comment.values())
-        for start in range(0, len(groups), PARALLEL_PUBLISHES):
-            batch = groups[start : start + PARALLEL_PUBLISHES]
-            await asyncio.gather(*(self._announce_all(group, names) for group in batch))
+        # Every event of the batch in one pipelined round trip, in recording order (a bulk
+        # decision of hundreds of comments is one call to Redis, not one per comment).
+        messages = [m for event in events for m in _reader_messages(event, names)]
+        await producers.publish_all(self._channels, messages)
 
-    async def _announce_all(self, events: list[CommentEvent], names: dict[str, str]) -> None:
-        for event in events:
-            await self._announce(event, names)
 
-    async def _announce(self, event: CommentEvent, names: dict[str, str]) -> None:
-        channels = self._channels
-        if event.appeared and event.public is not None:
-            public = dict(event.public)
-            public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
-            await producers.comment_published(channels, public)
-        elif event.disappeared:
-            await producers.comment_removed(
-                channels,
+def _reader_messages(event: CommentEvent, names: dict[str, str]) -> list[Message]:
+    """What the article's open pages are told about ``event``."""
+    messages = []
+    if event.appeared and event.public is not None:
+        public = dict(event.public)
+        public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
+        messages.append(producers.published_message(public))
+    elif event.disappeared:
+        messages.append(
+            producers.removed_message(
                 article_id=event.article_id,
                 comment_id=event.comment_id,
                 reason=_REMOVED_BECAUSE.get(event.action, "moderated"),
                 placeholder=event.kind is EventKind.deleted,
             )
-        if event.kind in (EventKind.featured, EventKind.unfeatured):
-            await producers.comment_featured(
-                channels,
-                article_id=event.article_id,
-                comment_id=event.comment_id,
-                featured=event.featured,
+        )
+    if event.kind in (EventKind.featured, EventKind.unfeatured):
+        messages.append(
+            producers.featured_message(
+                article_id=event.article_id, comment_id=event.comment_id, featured=event.featured
             )
-        elif event.kind is EventKind.reacted:
-            await producers.comment_reactions(
-                channels,
+        )
+    elif event.kind is EventKind.reacted:
+        messages.append(
+            producers.reactions_message(
                 article_id=event.article_id,
                 comment_id=event.comment_id,
                 reactions=event.data["reactions"],
             )
+        )
+    return messages
 
 
 class ReaderInbox:

@@ -129,8 +129,16 @@ def check_recovery(since: int | None, offset: int, events: Sequence[Event]) -> R
     return Recovery(offset=offset, recovered=True, events=tuple(events))
 
 
+# One event to publish: (channel, type, data).
+Message = tuple[str, "EventType", Mapping[str, Any]]
+
+
 class ChannelBroker(Protocol):
-    """What producers publish through (``app[CHANNELS]``)."""
+    """What producers publish through (``app[CHANNELS]``).
+
+    A broker may also offer ``publish_many(messages) -> list[Event | None]``, publishing a
+    batch in one round trip (``producers.publish_all`` uses it when present).
+    """
 
     async def publish(self, channel: str, type: EventType, data: Mapping[str, Any]) -> Event | None:
         """Append to the channel's history and fan out to every process; return the event.
