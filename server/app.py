@@ -72,7 +72,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[JOBS] = MemoryJobQueue()
     else:
         app[JOBS] = RedisJobQueue(redis, settings.redis_prefix)
-    app[RATE_LIMITER] = RateLimiter(settings)
+    app[RATE_LIMITER] = RateLimiter(settings, redis)
     yield
     if redis is not None:
         await redis.aclose()
@@ -99,6 +99,7 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     sweeper.cancel()
     await asyncio.gather(sweeper, return_exceptions=True)
+    await app[EVENTS].flush_forgotten()
 
 
 def create_app(settings: Settings) -> web.Application:

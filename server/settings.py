@@ -44,7 +44,11 @@ class Settings(BaseSettings):
     database_url: str = EMBEDDED_DATABASE_URL
     redis_url: str | None = None
     redis_prefix: str = "baraza:"
-    database_pool_size: PositiveInt = 10
+    database_pool_size: PositiveInt = 20
+    # Connections beyond the pool, closed again as soon as they are returned: under a load
+    # above the pool's size that is a connection opened (TLS attempt, authentication, a new
+    # PostgreSQL backend) per request. 0 makes requests wait for a pooled one instead.
+    database_pool_overflow: Annotated[int, Field(ge=0)] = 0
     database_echo: bool = False
 
     # HTTP
@@ -101,6 +105,8 @@ class Settings(BaseSettings):
     # With model_fast: auto | bf16 | onnx-fp32 | onnx-int8 | torch-int8 (docs/scoring.md).
     model_fast_mode: Literal["auto", "bf16", "onnx-fp32", "onnx-int8", "torch-int8"] = "auto"
     scorer: str = "auto"
+    # Languages the detector chooses between (ISO 639-1, e.g. ["en", "sw"]); empty: all 142.
+    language_candidates: list[str] = Field(default_factory=list)
     worker_batch_size: PositiveInt = 32
     worker_batch_wait_ms: Annotated[int, Field(ge=0)] = 20
     worker_concurrency: PositiveInt = 1
@@ -109,6 +115,10 @@ class Settings(BaseSettings):
     sweeper_interval_seconds: Annotated[float, Field(gt=0)] = 30.0
     sweeper_pending_after_seconds: Annotated[float, Field(gt=0)] = 120.0
     embedded_worker: bool | None = None
+    # With the in-process job queue (no Redis: the embedded default), POSTs are refused with
+    # 503 and Retry-After while this many comments wait for the in-process scorer (0: never),
+    # so a burst cannot pile up a backlog without bound.
+    scoring_backlog_max: Annotated[int, Field(ge=0)] = 500
     # `baraza worker` serves Prometheus metrics on this port (0: off).
     worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     worker_shutdown_seconds: Annotated[float, Field(gt=0)] = 30.0

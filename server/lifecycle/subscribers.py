@@ -8,13 +8,14 @@
   featured``): what became of their comments, and who replied to them.
 - :class:`PageInvalidation`: one ``pages.changed`` on the internal ``pages`` channel, which
   every server process listens to, so each drops its cached thread pages of those articles.
+- :class:`NudgeNotices`: the author's own channel ``user:{sub}`` hears ``comment.nudged``
+  when their held comment may be revised once (``server.comments.nudges``).
 
 Each never raises (the producers log a broker outage and carry on).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -22,11 +23,12 @@ from typing import Any
 from sqlalchemy import select
 
 from server.comments.models import Comment
+from server.comments.nudges import notice
 from server.db import Sessionmaker
 from server.lifecycle.events import CommentEvent, EventKind
 from server.lifecycle.relay import EventRelay, InTransaction, Subscriber
 from server.live import producers
-from server.live.base import ChannelBroker, EventType
+from server.live.base import ChannelBroker, EventType, Message
 from server.moderation.models import SYSTEM_ACTOR
 from server.moderation.review.queues import get_item, waiting_counts
 from server.notifications.queue import reply_emails
@@ -36,7 +38,6 @@ from server.webhooks.outbox import comment_deliveries
 
 log = logging.getLogger(__name__)
 
-PARALLEL_PUBLISHES = 16
 # Events that are decisions, announced on the moderation channel.
 DECISIONS = frozenset(
     {
@@ -48,6 +49,9 @@ DECISIONS = frozenset(
         EventKind.unfeatured,
     }
 )
+# Events that change no thread page: a pending comment is on no anonymous page, and a nudge
+# only tells the author of a held one.
+_NO_PAGE_CHANGE = frozenset({EventKind.posted, EventKind.nudged})
 # Why a comment left its thread, by the audit action that removed it.
 _REMOVED_BECAUSE = {
     "edit": "edited",
@@ -66,48 +70,43 @@ class ReaderChannels:
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
         names = await _author_names(self._sessionmaker, [e for e in events if e.appeared])
-        # One round trip per event; a bulk decision sends them a few at a time (the order of
-        # events about different comments does not matter, one comment's events stay ordered).
-        by_comment: dict[int, list[CommentEvent]] = {}
-        for event in events:
-            by_comment.setdefault(event.comment_id, []).append(event)
-        groups = list(by_comment.values())
-        for start in range(0, len(groups), PARALLEL_PUBLISHES):
-            batch = groups[start : start + PARALLEL_PUBLISHES]
-            await asyncio.gather(*(self._announce_all(group, names) for group in batch))
+        # Every event of the batch in one pipelined round trip, in recording order (a bulk
+        # decision of hundreds of comments is one call to Redis, not one per comment).
+        messages = [m for event in events for m in _reader_messages(event, names)]
+        await producers.publish_all(self._channels, messages)
 
-    async def _announce_all(self, events: list[CommentEvent], names: dict[str, str]) -> None:
-        for event in events:
-            await self._announce(event, names)
 
-    async def _announce(self, event: CommentEvent, names: dict[str, str]) -> None:
-        channels = self._channels
-        if event.appeared and event.public is not None:
-            public = dict(event.public)
-            public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
-            await producers.comment_published(channels, public)
-        elif event.disappeared:
-            await producers.comment_removed(
-                channels,
+def _reader_messages(event: CommentEvent, names: dict[str, str]) -> list[Message]:
+    """What the article's open pages are told about ``event``."""
+    messages = []
+    if event.appeared and event.public is not None:
+        public = dict(event.public)
+        public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
+        messages.append(producers.published_message(public))
+    elif event.disappeared:
+        messages.append(
+            producers.removed_message(
                 article_id=event.article_id,
                 comment_id=event.comment_id,
                 reason=_REMOVED_BECAUSE.get(event.action, "moderated"),
                 placeholder=event.kind is EventKind.deleted,
             )
-        if event.kind in (EventKind.featured, EventKind.unfeatured):
-            await producers.comment_featured(
-                channels,
-                article_id=event.article_id,
-                comment_id=event.comment_id,
-                featured=event.featured,
+        )
+    if event.kind in (EventKind.featured, EventKind.unfeatured):
+        messages.append(
+            producers.featured_message(
+                article_id=event.article_id, comment_id=event.comment_id, featured=event.featured
             )
-        elif event.kind is EventKind.reacted:
-            await producers.comment_reactions(
-                channels,
+        )
+    elif event.kind is EventKind.reacted:
+        messages.append(
+            producers.reactions_message(
                 article_id=event.article_id,
                 comment_id=event.comment_id,
                 reactions=event.data["reactions"],
             )
+        )
+    return messages
 
 
 class ReaderInbox:
@@ -124,7 +123,7 @@ class ReaderInbox:
         self._channels = channels
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
-        replies = [e for e in events if e.appeared and e.public and e.public.get("parent_id")]
+        replies = [e for e in events if e.appeared and e.parent_id is not None]
         names = await _author_names(
             self._sessionmaker, [e for e in events if e.appeared or e.kind in _TOLD]
         )
@@ -147,7 +146,7 @@ class ReaderInbox:
                                          data={**base, "featured": event.featured})
 
     async def _tell_parents(self, replies: list[CommentEvent], names: dict[str, str]) -> None:
-        parents = {int(e.public["parent_id"]) for e in replies if e.public}
+        parents = {e.parent_id for e in replies if e.parent_id is not None}
         try:
             async with self._sessionmaker() as session:
                 rows = await session.execute(
@@ -158,8 +157,8 @@ class ReaderInbox:
             log.warning("could not read the parents' authors", exc_info=True)
             return
         for reply in replies:
-            parent_id = int(reply.public["parent_id"]) if reply.public else 0
-            parent_author = authors.get(parent_id)
+            parent_id = reply.parent_id
+            parent_author = authors.get(parent_id) if parent_id is not None else None
             if parent_author is None or parent_author == reply.author_id:
                 continue
             data = {
@@ -233,8 +232,7 @@ class PageInvalidation:
         self._caches = tuple(caches)
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
-        # A pending comment is on no anonymous page: its posting changes none.
-        articles = sorted({e.article_id for e in events if e.kind is not EventKind.posted})
+        articles = sorted({e.article_id for e in events if e.kind not in _NO_PAGE_CHANGE})
         if not articles:
             return
         for cache in self._caches:
@@ -243,15 +241,33 @@ class PageInvalidation:
         await producers.pages_changed(self._channels, article_ids=articles)
 
 
+class NudgeNotices:
+    """Authors hear, on ``user:{sub}``, that their held comment may be revised once."""
+
+    def __init__(self, channels: ChannelBroker) -> None:
+        self._channels = channels
+
+    async def __call__(self, events: Sequence[CommentEvent]) -> None:
+        for event in events:
+            if event.kind is EventKind.nudged:
+                await producers.comment_nudged(
+                    self._channels,
+                    author_id=event.author_id,
+                    data=notice(event.comment_id, event.article_id, event.data),
+                )
+
+
 def default_subscribers(
     sessionmaker: Sessionmaker, channels: ChannelBroker, page_caches: Sequence[PageCache] = ()
 ) -> list[Subscriber]:
-    """Page caches, readers' channels, authors' own channels and the moderation channel."""
+    """Page caches, readers' channels, authors' own channels (outcomes, replies, nudges) and
+    the moderation channel."""
     return [
         PageInvalidation(channels, page_caches),
         ReaderChannels(sessionmaker, channels),
         ReaderInbox(sessionmaker, channels),
         ModerationChannel(sessionmaker, channels),
+        NudgeNotices(channels),
     ]
 
 

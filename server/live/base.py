@@ -43,6 +43,8 @@ class EventType(enum.StrEnum):
     reader_decided = "reader.decided"
     reader_replied = "reader.replied"
     reader_featured = "reader.featured"
+    # On the author's own channel user:{sub} (issue 12): one revision offered.
+    comment_nudged = "comment.nudged"
     # Internal: on PAGES_CHANNEL only, never sent to clients.
     pages_changed = "pages.changed"
 
@@ -127,8 +129,16 @@ def check_recovery(since: int | None, offset: int, events: Sequence[Event]) -> R
     return Recovery(offset=offset, recovered=True, events=tuple(events))
 
 
+# One event to publish: (channel, type, data).
+Message = tuple[str, "EventType", Mapping[str, Any]]
+
+
 class ChannelBroker(Protocol):
-    """What producers publish through (``app[CHANNELS]``)."""
+    """What producers publish through (``app[CHANNELS]``).
+
+    A broker may also offer ``publish_many(messages) -> list[Event | None]``, publishing a
+    batch in one round trip (``producers.publish_all`` uses it when present).
+    """
 
     async def publish(self, channel: str, type: EventType, data: Mapping[str, Any]) -> Event | None:
         """Append to the channel's history and fan out to every process; return the event.

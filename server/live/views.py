@@ -10,8 +10,14 @@ from aiohttp import WSMsgType, web
 from server.articles.service import check_article_id
 from server.auth import Principal, Role, TokenVerifier, current_principal
 from server.cors import check_origin
-from server.errors import ApiError, BadRequest
-from server.live.base import MODERATION_CHANNEL, article_channel, channel_owner, valid_channel
+from server.errors import ApiError, BadRequest, Unauthorized
+from server.live.base import (
+    MODERATION_CHANNEL,
+    article_channel,
+    channel_owner,
+    user_channel,
+    valid_channel,
+)
 from server.live.connection import SseConnection, WsConnection
 from server.live.hub import Hub
 from server.live.protocol import (
@@ -27,6 +33,7 @@ from server.live.protocol import (
     Unsubscribe,
     parse_client_op,
 )
+from server.openapi import Operation, Reply, document, error_reply
 from server.ratelimit import client_ip
 from server.typedefs import HUB, SETTINGS, TOKENS
 
@@ -149,9 +156,37 @@ def _since(request: web.Request) -> int | None:
 
 
 async def article_events(request: web.Request) -> web.StreamResponse:
-    hub, settings = request.app[HUB], request.app[SETTINGS]
     check_origin(request)
     channel = article_channel(check_article_id(request.match_info["article_id"]))
+    return await _event_stream(request, channel, current_principal(request))
+
+
+@document(Operation(
+    summary="Server-Sent Events of the caller's own channel user:{sub} (Last-Event-ID resumes); "
+    "the token may come in ?token= (EventSource cannot set headers; it is never logged)",
+    tags=("live",),
+    streaming=True,
+    auth="required",
+    headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{1,16}$"}},
+    responses={
+        200: Reply("An event stream.", schema={"type": "string"},
+                   content_type="text/event-stream"),
+        429: error_reply("Too many connections."),
+    },
+))
+async def my_events(request: web.Request) -> web.StreamResponse:
+    """The SSE fallback of the per-reader channel, for pages whose WebSockets are blocked."""
+    check_origin(request)
+    principal = await _principal(request)
+    if principal is None:
+        raise Unauthorized("this stream needs a signed-in user", code="unauthenticated")
+    return await _event_stream(request, user_channel(principal.sub), principal)
+
+
+async def _event_stream(
+    request: web.Request, channel: str, principal: Principal | None
+) -> web.StreamResponse:
+    hub, settings = request.app[HUB], request.app[SETTINGS]
     since = _since(request)
     ip = client_ip(request)
     hub.admit(ip)
@@ -160,8 +195,7 @@ async def article_events(request: web.Request) -> web.StreamResponse:
         "X-Accel-Buffering": "no",
     })
     await response.prepare(request)
-    conn = SseConnection(ip=ip, principal=current_principal(request),
-                         queue_size=settings.live_queue_size)
+    conn = SseConnection(ip=ip, principal=principal, queue_size=settings.live_queue_size)
     hub.register(conn)
     try:
         await response.write(b"retry: 2000\n\n")
@@ -187,4 +221,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/live", live_socket)
     app.router.add_get("/live", live_socket)
     app.router.add_get("/api/v1/articles/{article_id}/events", article_events)
+    app.router.add_get("/api/v1/me/events", my_events)
     app.on_shutdown.append(_going_away)

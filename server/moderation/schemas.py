@@ -339,6 +339,25 @@ class ThresholdsBody(Payload):
     reject: Score | None = None
 
 
+class SpamBody(Payload):
+    """Spam thresholds (0 switches a rule off); keys left out keep their defaults."""
+
+    link_min_approved: int | None = Field(default=None, ge=0, le=1_000_000)
+    duplicate_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    duplicate_window_seconds: int | None = Field(default=None, ge=1, le=1_000_000)
+    burst_author_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    burst_ip_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    burst_window_seconds: int | None = Field(default=None, ge=1, le=1_000_000)
+    commercial: bool | None = None
+
+
+class LanguagesBody(Payload):
+    unsupported: Literal["score", "hold", "words_only"] | None = None
+
+
+PhraseRuleLine = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
+
+
 class PolicyBody(Payload):
     """A new policy config. Keys left out keep their defaults; a label left out of
     ``thresholds`` keeps its default thresholds."""
@@ -347,6 +366,13 @@ class PolicyBody(Payload):
     new_author_hold_count: int | None = Field(default=None, ge=0, le=10_000)
     report_hold_count: int | None = Field(default=None, ge=0, le=10_000)
     hold_unscored: bool | None = None
+    phrase_rules: list[PhraseRuleLine] | None = Field(
+        default=None,
+        max_length=4000,
+        description="Threat and dehumanisation rule lines; null: the shipped default list.",
+    )
+    spam: SpamBody | None = None
+    languages: LanguagesBody | None = None
     reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
@@ -360,11 +386,28 @@ class Thresholds(_Out):
     reject: float | None
 
 
+class SpamOut(_Out):
+    link_min_approved: int
+    duplicate_count: int
+    duplicate_window_seconds: int
+    burst_author_count: int
+    burst_ip_count: int
+    burst_window_seconds: int
+    commercial: bool
+
+
+class LanguagesOut(_Out):
+    unsupported: str
+
+
 class PolicyConfigOut(_Out):
     thresholds: dict[str, Thresholds]
     new_author_hold_count: int
     report_hold_count: int
     hold_unscored: bool
+    phrase_rules: list[str] | None = Field(description="null: the shipped default list")
+    spam: SpamOut
+    languages: LanguagesOut
 
 
 class PolicyOut(_Out):

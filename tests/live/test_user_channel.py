@@ -112,3 +112,39 @@ async def test_replying_to_oneself_is_not_announced(client, token):
     assert [e["type"] for e in events] == ["reader.decided", "reader.decided"]
     await inbox.nothing()
     await inbox.ws.close()
+
+
+async def _sse_blocks(response: Any) -> Any:
+    """Yield (event name, JSON data) of each Server-Sent Events block."""
+    import orjson
+
+    name, data = None, None
+    while True:
+        line = (await response.content.readline()).decode()
+        if line == "":
+            return
+        line = line.rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data = orjson.loads(line[6:])
+        elif line == "" and name is not None:
+            yield name, data
+            name, data = None, None
+
+
+async def test_the_reader_channel_over_server_sent_events(client, token):
+    assert (await client.get("/api/v1/me/events")).status == 401
+    amina, mod = token("amina"), token("mod", roles=["moderator"])
+    comment_id = await _post(client, amina, "Heard over SSE.")
+    r = await client.get(f"/api/v1/me/events?token={amina}")
+    assert r.status == 200 and r.content_type == "text/event-stream"
+    blocks = _sse_blocks(r)
+    name, data = await anext(blocks)
+    assert (name, data["channel"]) == ("subscribed", "user:amina")
+    await _decide(client, mod, [comment_id], "reject")
+    name, data = await anext(blocks)
+    assert name == "reader.decided"
+    assert data["data"] == {"comment_id": comment_id, "article_id": ARTICLE,
+                            "status": "rejected"}
+    r.close()

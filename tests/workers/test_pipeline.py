@@ -318,3 +318,15 @@ async def test_broken_scorer_fails_the_batch_until_dead_letter(
     assert await jobs.pending_count() == 0
     assert {d.error for d in await jobs.dead_letters()} == {"RuntimeError: CUDA out of memory"}
     assert await statuses(sessionmaker, ids) == dict.fromkeys(ids, "held")
+
+
+async def test_disguised_insult_is_held_with_the_deobfuscated_reason(sessionmaker):
+    [comment_id] = await _pending_comments(sessionmaker, ["You are an 1d10t."])
+    result = await _pipeline(sessionmaker).handle(
+        [Job(id="1-0", comment_id=comment_id, deliveries=1)]
+    )
+    assert len(result.done) == 1
+    async with sessionmaker() as session:
+        comment = await session.get(Comment, comment_id)
+    assert comment.status == "held"
+    assert comment.decision_reason == "held: toxicity 0.90 ≥ 0.80 (de-obfuscated text)"

@@ -29,7 +29,7 @@ import pytest
 from server.auth import mint_token
 from server.settings import Settings
 from tests.conftest import JWT_SECRET, PG_DSN, REDIS_URL, _admin
-from tests.live.conftest import ROOT, ServerProcess, free_port, start_server
+from tests.live.conftest import ROOT, ServerProcess, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
@@ -176,9 +176,11 @@ class Stack:
                 "BARAZA_REDIS_PREFIX": self.redis_prefix, "BARAZA_JWT_SECRET": JWT_SECRET}
 
 
-def _serve(port: int, api: str) -> ThreadingHTTPServer:
-    handler = type("Host", (HostSite,), {"api": api})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+def _serve() -> ThreadingHTTPServer:
+    """A host site on a port the kernel picks (bound before anyone else can take it); its
+    handler learns the API's address once the server has started (``handler.api``)."""
+    handler = type("Host", (HostSite,), {"api": ""})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -203,10 +205,10 @@ def stack() -> Iterator[Stack]:
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     url = f"postgresql+asyncpg://{PG_DSN.split('://', 1)[1]}/{name}"
     prefix = f"test:embed:{uuid.uuid4().hex[:8]}:"
-    host_port, unlisted_port = free_port(), free_port()
+    sites = [_serve(), _serve()]
+    host_port, unlisted_port = (site.server_address[1] for site in sites)
     host = f"http://127.0.0.1:{host_port}"
     api = None
-    sites: list[ThreadingHTTPServer] = []
     try:
         upgrade(url)
         api = start_server(
@@ -214,7 +216,8 @@ def stack() -> Iterator[Stack]:
             BARAZA_LIVEBLOG_PAGE_CACHE_SECONDS="0", BARAZA_LIVEBLOG_CACHE_SECONDS="0",
             BARAZA_PRESENCE_INTERVAL_SECONDS="0.5",
         )
-        sites = [_serve(host_port, api.base), _serve(unlisted_port, api.base)]
+        for site in sites:
+            site.RequestHandlerClass.api = api.base
         yield Stack(api=api, host=host, unlisted=f"http://127.0.0.1:{unlisted_port}",
                     database_url=url, redis_prefix=prefix)
     finally:

@@ -52,7 +52,7 @@ def test_count_spans_are_filled_from_one_request(stack: Stack, context: Any, art
     page.goto(stack.page(article, mounts="counts", ids=",".join(others)))
     spans = page.locator('[data-baraza="count"]')
     expect(spans.nth(0)).to_have_text("2 comments")
-    expect(spans.nth(1)).to_have_text("1 comments")
+    expect(spans.nth(1)).to_have_text("1 comment")
     expect(spans.nth(2)).to_have_text("0 comments")
     assert len(counts) == 1
 
@@ -99,6 +99,22 @@ def test_sse_fallback_when_websocket_is_blocked(stack: Stack, context: Any, arti
     stack.published(article, "baraka", "Arrived over Server-Sent Events.")
     page.get_by_role("button", name="1 new comment — show").click(timeout=TIMEOUT)
     expect(page.get_by_text("Arrived over Server-Sent Events.")).to_be_visible()
+
+
+def test_the_authors_outcome_arrives_over_sse_when_websocket_is_blocked(
+    stack: Stack, context: Any, article: str
+) -> None:
+    page = context.new_page()
+    page.route_web_socket(re.compile(r".*/api/v1/live$"), lambda ws: ws.close())
+    with page.expect_request(re.compile(r".*/api/v1/me/events\?token=.*"), timeout=TIMEOUT):
+        page.goto(stack.page(article, reader="imani"))
+    page.get_by_label("Write a comment").fill("Posted behind a proxy that blocks WebSockets.")
+    page.get_by_role("button", name="Post").click()
+    mine = page.locator(".bz-awaiting-list [data-comment-id]")
+    expect(mine).to_contain_text("Awaiting review")
+    stack.decide([int(mine.get_attribute("data-comment-id") or 0)], "reject")
+    expect(page.get_by_role("status").filter(has_text="Your comment was not published.")
+           ).to_be_visible(timeout=TIMEOUT)
 
 
 def test_an_unlisted_origin_is_refused(stack: Stack, context: Any, article: str) -> None:

@@ -96,7 +96,8 @@ function boot(): BarazaGlobal {
     if (counts.length) {
       counts.forEach((el) => { el.dataset[MOUNTED] = "1"; });
       const t = envFor(counts[0]).t;
-      void fillCounts(api, counts, (n) => t("commentCount", { n })).catch(() => undefined);
+      const format = (n: number) => (n === 1 ? t("commentCountOne") : t("commentCount", { n }));
+      void fillCounts(api, counts, format).catch(() => undefined);
     }
   };
 

@@ -1,6 +1,7 @@
 // The live connection of a page: one WebSocket shared by every mount, owning reconnects with
 // backoff, each channel's last offset (recovery on reconnect) and the fallback to Server-Sent
-// Events when WebSockets are blocked. Mounts see only subscribe(channel, handlers).
+// Events when WebSockets are blocked (one stream per channel: an article's, and the reader's
+// own /me/events). Mounts see only subscribe(channel, handlers).
 import type { Session } from "./session";
 import type { LiveEvent, ServerMessage } from "./types";
 
@@ -26,7 +27,7 @@ const WS_FAILURES_BEFORE_SSE = 2;
 const SSE_EVENTS = [
   "subscribed", "presence", "error", "comment.published", "comment.updated", "comment.removed",
   "comment.reactions", "comment.featured", "liveblog.post.published", "liveblog.post.updated",
-  "liveblog.post.deleted", "liveblog.status",
+  "liveblog.post.deleted", "liveblog.status", "reader.decided", "reader.replied", "reader.featured",
 ];
 
 export type Transport = "websocket" | "sse" | "connecting";
@@ -47,6 +48,14 @@ export class Live {
     // A new token re-authenticates the open socket with the `auth` op: no reconnect.
     session.subscribe(() => {
       if (this.ws && this.open && session.current) this.send({ op: "auth", token: session.current });
+      // An EventSource cannot change its token: the reader's own stream starts again.
+      for (const channel of this.channels.values()) {
+        if (channel.sse && channel.name.startsWith("user:")) {
+          channel.sse.close();
+          channel.sse = null;
+          this.openSse(channel);
+        }
+      }
     });
   }
 
@@ -72,7 +81,7 @@ export class Live {
   }
 
   private attach(channel: Channel): void {
-    if (this.transport === "sse" && channel.name.startsWith("article:")) this.openSse(channel);
+    if (this.transport === "sse") this.openSse(channel);
     else if (this.open) this.subscribeWs(channel);
     else this.connect();
   }
@@ -183,16 +192,28 @@ export class Live {
   private fallBack(): void {
     if (this.transport === "sse") return;
     this.transport = "sse";
-    for (const channel of this.channels.values()) {
-      if (channel.name.startsWith("article:")) this.openSse(channel);
+    for (const channel of this.channels.values()) this.openSse(channel);
+  }
+
+  private sseUrl(channel: Channel): string | null {
+    const since = channel.offset !== null ? `since=${channel.offset}` : "";
+    if (channel.name.startsWith("article:")) {
+      const id = encodeURIComponent(channel.name.slice("article:".length));
+      return `${this.base}/api/v1/articles/${id}/events${since ? `?${since}` : ""}`;
     }
+    // The reader's own channel: EventSource cannot send headers, so the token rides in the
+    // query string (Baraza redacts it from every log line); only over the SSE fallback.
+    const token = this.session.current;
+    if (channel.name.startsWith("user:") && token) {
+      return `${this.base}/api/v1/me/events?token=${encodeURIComponent(token)}${since ? `&${since}` : ""}`;
+    }
+    return null;
   }
 
   private openSse(channel: Channel): void {
-    if (typeof EventSource === "undefined" || channel.sse) return;
-    const id = encodeURIComponent(channel.name.slice("article:".length));
-    const since = channel.offset !== null ? `?since=${channel.offset}` : "";
-    const source = new EventSource(`${this.base}/api/v1/articles/${id}/events${since}`);
+    const url = this.sseUrl(channel);
+    if (typeof EventSource === "undefined" || channel.sse || !url) return;
+    const source = new EventSource(url);
     const onMessage = (message: MessageEvent) => {
       try {
         this.dispatch(channel, JSON.parse(String(message.data)) as ServerMessage);
