@@ -45,6 +45,8 @@ from server.lifecycle.events import (
 from server.lifecycle.models import OutboxBatch
 from server.moderation.models import ModerationAction
 from server.users.models import User
+from server.webhooks.models import Webhook, WebhookDelivery
+from server.webhooks.outbox import posted_deliveries_sql, posted_delivery_params
 
 
 async def lock_comment(session: AsyncSession, comment_id: int) -> Comment | None:
@@ -230,7 +232,15 @@ async def post(
             raise ValueError("posting in autocommit needs the comment id allocated beforehand")
         comment.id = comment_id
         event = _posted(session, comment)
-        params = {**values, "id": comment_id, "events": [event.to_json()], "outbox_at": now}
+        params = {
+            **values,
+            "id": comment_id,
+            "events": [event.to_json()],
+            "outbox_at": now,
+            # No unit of work to run the relay's in-transaction hooks in: the statement adds
+            # the ``comment.posted`` webhook deliveries itself (``webhooks.outbox``).
+            **posted_delivery_params(event, comment, now),
+        }
         batch = (await session.execute(_post_with_outbox(), params)).scalar_one()
         session.info.setdefault(STORED_BATCHES_KEY, []).append(batch)
         return comment
@@ -255,11 +265,13 @@ def _posted(session: AsyncSession, comment: Comment) -> CommentEvent:
 def _post_with_outbox() -> TextualSelect:
     """PostgreSQL: the comment and its outbox batch in one statement (atomic in autocommit)."""
     comments, outbox = _table(Comment), _table(OutboxBatch)
+    deliveries, webhooks = _table(WebhookDelivery), _table(Webhook)
     columns = ("id", *_POSTED_COLUMNS)
     # Only our own table and column names are interpolated; every value is a bound parameter.
     sql = (
         f"WITH c AS (INSERT INTO {comments.name} ({', '.join(columns)})"  # noqa: S608
-        f" VALUES ({', '.join(':' + c for c in columns)}))"
+        f" VALUES ({', '.join(':' + c for c in columns)})),"
+        f" w AS ({posted_deliveries_sql(deliveries.name, webhooks.name)})"
         f" INSERT INTO {outbox.name} (events, created_at) VALUES (:events, :outbox_at)"
         " RETURNING id"
     )
@@ -269,6 +281,9 @@ def _post_with_outbox() -> TextualSelect:
             *(bindparam(c, type_=comments.c[c].type) for c in columns),
             bindparam("events", type_=outbox.c.events.type),
             bindparam("outbox_at", type_=outbox.c.created_at.type),
+            bindparam("wh_type", type_=deliveries.c.event_type.type),
+            bindparam("wh_payload", type_=deliveries.c.payload.type),
+            bindparam("wh_wanted", type_=webhooks.c.events.type),
         )
         .columns(column("id", BigInteger()))
     )

@@ -76,10 +76,17 @@ async def _erase(
         for c in comments
         if c.status != CommentStatus.deleted
     ]
-    with session.no_autoflush:
-        await transition_many(session, moves, actor=actor, action="erase", now=now)
     for comment in comments:
-        comment.body, comment.html, comment.featured = "", "", False
+        comment.featured = False  # written with the transition's columns
+    with session.no_autoflush:
+        # Set-based: the moved objects leave the session, holding what the database holds.
+        await transition_many(session, moves, actor=actor, action="erase", now=now)
+    await session.execute(
+        update(Comment)
+        .where(Comment.author_id == user_id)
+        .values(body="", html="", featured=False)
+        .execution_options(synchronize_session=False)
+    )
     reactions = await _drop_reactions(session, user_id)
     reports = await session.execute(
         update(Report).where(Report.user_id == user_id).values(note=None)

@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.comments.models import Comment, CommentStatus
+from server.comments.models import Comment
 from server.db import utcnow
 from server.lifecycle.events import CommentEvent, EventKind
 from server.webhooks.models import DeliveryStatus, EventType, Webhook, WebhookDelivery
@@ -77,16 +77,30 @@ def comment_data(comment: Comment, event: CommentEvent | None = None) -> dict[st
     """A comment as webhooks carry it: ids, text and state (the author by id only); its
     status and feature as they were right after ``event`` (later steps of the same
     transaction, e.g. a report's hold, have their own event)."""
-    status = event.after if event is not None else CommentStatus(comment.status)
+    if event is not None:
+        return _comment_json(event, comment.body, comment.created_at)
     return {
         "id": comment.id,
         "article_id": comment.article_id,
         "parent_id": comment.parent_id,
         "author_id": comment.author_id,
         "body": comment.body,
-        "status": status.value,
-        "featured": event.featured if event is not None else comment.featured,
+        "status": comment.status,
+        "featured": comment.featured,
         "created_at": comment.created_at.isoformat(),
+    }
+
+
+def _comment_json(event: CommentEvent, body: str, created_at: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": event.comment_id,
+        "article_id": event.article_id,
+        "parent_id": event.parent_id,
+        "author_id": event.author_id,
+        "body": body,
+        "status": event.after.value,
+        "featured": event.featured,
+        "created_at": created_at.isoformat(),
     }
 
 
@@ -104,21 +118,28 @@ async def comment_deliveries(session: AsyncSession, events: Sequence[CommentEven
     the commit: a delivery exists exactly when its change does, and the outbox's re-relay
     (at-least-once) never repeats it.
     """
-    if not await _subscriptions(session):
+    wanted = [e for e in events if e.kind in _WEBHOOK_KINDS]
+    if not wanted or not await _subscriptions(session):
         return
+    # One read of what the events do not carry (the objects may have left the session:
+    # ``transition_many`` writes set-based and expunges them).
+    rows = await session.execute(
+        select(Comment.id, Comment.body, Comment.created_at, Comment.report_count).where(
+            Comment.id.in_(sorted({e.comment_id for e in wanted}))
+        )
+    )
+    found = {row.id: row for row in rows}
     now = utcnow()
-    for event in events:
-        if event.kind not in _WEBHOOK_KINDS:
+    for event in wanted:
+        row = found.get(event.comment_id)
+        if row is None:
             continue
-        # Loaded and locked by the transaction already: the identity map answers.
-        comment = await session.get(Comment, event.comment_id)
-        if comment is None:
-            continue
+        comment = _comment_json(event, row.body, row.created_at)
         if event.kind is EventKind.posted:
             await enqueue(
                 session,
                 EventType.comment_posted,
-                {"comment": comment_data(comment, event)},
+                {"comment": comment},
                 now=now,
                 subject_user_id=event.author_id,
             )
@@ -127,7 +148,7 @@ async def comment_deliveries(session: AsyncSession, events: Sequence[CommentEven
                 session,
                 EventType.comment_decided,
                 {
-                    "comment": comment_data(comment, event),
+                    "comment": comment,
                     "action": event.action,
                     "before": event.before.value,
                     "after": event.after.value,
@@ -137,15 +158,42 @@ async def comment_deliveries(session: AsyncSession, events: Sequence[CommentEven
                 now=now,
                 subject_user_id=event.author_id,
             )
-        elif event.kind is EventKind.reported:
+        else:
             await enqueue(
                 session,
                 EventType.comment_reported,
                 {
-                    "comment": comment_data(comment, event),
+                    "comment": comment,
                     "report": {"reason": event.data.get("reason"), "reporter_id": event.actor},
-                    "report_count": comment.report_count,
+                    "report_count": row.report_count,
                 },
                 now=now,
                 subject_user_id=event.author_id,
             )
+
+
+def posted_deliveries_sql(deliveries: str, webhooks: str) -> str:
+    """PostgreSQL, for the one-statement POST (``transitions.post`` in autocommit): a CTE
+    that adds a ``comment.posted`` delivery for every active endpoint that wants it, in the
+    statement that stores the comment. Binds ``:wh_type`` (the event type), ``:wh_wanted``
+    (``[type]`` as JSONB), ``:wh_payload``, ``:author_id`` and ``:outbox_at``."""
+    # Only our own table names are interpolated; every value is a bound parameter.
+    return (
+        f"INSERT INTO {deliveries} (webhook_id, message_id, event_type, payload,"  # noqa: S608
+        " subject_user_id, status, attempt_count, next_attempt_at, created_at)"
+        " SELECT id, 'msg_' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 24),"
+        f" :wh_type, :wh_payload, :author_id, '{DeliveryStatus.pending.value}', 0,"
+        f" :outbox_at, :outbox_at FROM {webhooks} WHERE active AND events @> :wh_wanted"
+    )
+
+
+def posted_delivery_params(
+    event: CommentEvent, comment: Comment, now: dt.datetime
+) -> dict[str, Any]:
+    """The values ``posted_deliveries_sql`` binds (besides ``author_id`` and ``outbox_at``)."""
+    kind = EventType.comment_posted
+    return {
+        "wh_type": kind.value,
+        "wh_wanted": [kind.value],
+        "wh_payload": event_body(kind, {"comment": comment_data(comment, event)}, now),
+    }
