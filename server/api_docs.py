@@ -112,6 +112,17 @@ LIVEBLOG_PAGE = {
     "required": ["liveblog"],
 }
 POST = _object("id", "article_id", "status", "revision")
+# One Server-Sent Event as a client's parser sees it: its `data` is a JSON server op.
+SSE_EVENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "description": "subscribed, presence, error or the event type"},
+        "id": {"type": "string", "pattern": "^[0-9]{1,16}$"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
+}
 WEBSOCKET = Operation(
     summary="Live updates over WebSocket (subscribe to article:{id} or moderation channels)",
     description="Client ops: subscribe {channel, since?}, unsubscribe, ping, auth {token}. "
@@ -229,11 +240,10 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         summary="Server-Sent Events of an article's channel (Last-Event-ID resumes)",
         tags=LIVE,
         streaming=True,
-        headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{1,16}$"}},
+        # Empty is what a client sends before it has seen an event: the stream starts fresh.
+        headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{0,16}$"}},
         responses={
-            200: Reply(
-                "An event stream.", schema={"type": "string"}, content_type="text/event-stream"
-            ),
+            200: Reply("An event stream.", schema=SSE_EVENT, content_type="text/event-stream"),
             429: error_reply("Too many connections."),
         },
     ),

@@ -52,10 +52,24 @@ async def parse_json(request: web.Request, model: type[M]) -> M:
         raise BadRequest(f"body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object", code="invalid_json")
+    if b"." in raw or b"e" in raw or b"E" in raw:
+        # JSON Schema counts 2.0 as an integer, so the document promises integer fields take it.
+        data = _integral(data)
     if b"\\u0000" in raw and _has_nul(data):
         # PostgreSQL text cannot hold NUL, and no reader means to send one.
         raise Unprocessable("text must not contain NUL characters", code="invalid")
     return validate(model, data)
+
+
+def _integral(value: Any) -> Any:
+    """``value`` with every whole float (``2.0``) an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def _has_nul(value: Any) -> bool:

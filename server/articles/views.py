@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from server.articles import service
@@ -27,6 +27,14 @@ class ArticleUpdate(Payload):
     closes_at: AwareDatetime | None = None
 
     model_config = Payload.model_config | {"strict": False}
+
+    @field_validator("closes_at", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: object) -> object:
+        # Lax mode would read a number as seconds since 1970; the schema promises a string.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("closes_at must be an RFC 3339 date-time string or null")
+        return value
 
     @model_validator(mode="after")
     def _not_null(self) -> ArticleUpdate:

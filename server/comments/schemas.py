@@ -13,14 +13,17 @@ from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.http import Payload
 from server.ids import ARTICLE_ID_PATTERN
 
+# The schema says what the server refuses as ``body_empty``: a body of whitespace only.
+BODY = Field(json_schema_extra={"pattern": r"\S"})
+
 
 class CommentCreate(Payload):
-    body: str
+    body: str = BODY
     parent_id: int | None = Field(default=None, gt=0)
 
 
 class CommentUpdate(Payload):
-    body: str
+    body: str = BODY
 
 
 class ReportCreate(Payload):

@@ -83,7 +83,16 @@ class PageQuery(_Query):
 
 class DecisionRequest(Payload):
     # Lax so enums parse from JSON strings; ids, flags and texts stay strict field by field.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # The schema says what ``reason_required`` enforces: a reject names its reason.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+        },
+    )
 
     comment_ids: list[CommentId] = Field(min_length=1, max_length=MAX_BULK_IDS)
     action: DecisionAction
@@ -97,7 +106,25 @@ class DecisionRequest(Payload):
 
 
 class UserStatusChange(Payload):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # The schema says what ``check_change`` enforces (all but 'until' being in the future).
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"status": {"const": "suspended"}}},
+                    "then": {"required": ["until"], "properties": {"until": {"type": "string"}}},
+                    "else": {"properties": {"until": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"status": {"enum": ["active", "premod"]}}},
+                    "then": {"properties": {"reject_comments": {"const": False}}},
+                },
+            ]
+        },
+    )
 
     status: UserStatus
     until: AwareDatetime | None = Field(default=None, description="Required for 'suspended'.")
@@ -340,7 +367,7 @@ class ThresholdsBody(Payload):
 
 
 class PolicyBody(Payload):
-    """A new policy config. Keys left out keep their defaults; a label left out of
+    """A new policy config. Keys left out (or null) keep their defaults; a label left out of
     ``thresholds`` keeps its default thresholds."""
 
     thresholds: dict[LabelName, ThresholdsBody] | None = None
@@ -351,7 +378,7 @@ class PolicyBody(Payload):
 
 
 class WordlistBody(Payload):
-    words: list[Annotated[str, Field(max_length=1000, pattern=NO_NUL)]] = Field(max_length=10_000)
+    words: list[Annotated[str, Field(max_length=100, pattern=NO_NUL)]] = Field(max_length=10_000)
     reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
