@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from server.errors import BadRequest, Unprocessable
 
 M = TypeVar("M", bound=BaseModel)
+
+
+# A text's schema pattern when the server refuses it blank (whitespace only) or holding NUL.
+NON_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+
+
+def _rfc3339_text(value: object) -> object:
+    # Lax parsing would read 0.5 or "0.5" as seconds since 1970; the schema promises date-time.
+    if isinstance(value, str) and len(value) > 10 and value[:4].isdigit() and value[4] == "-":
+        return value
+    raise ValueError("must be an RFC 3339 date-time such as 2026-01-31T18:00:00Z")
+
+
+# A date-time as the document states it (`format: date-time`): text with a timezone.
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
 
 class Payload(BaseModel):
@@ -62,8 +79,8 @@ async def parse_json(request: web.Request, model: type[M]) -> M:
 
 
 def _integral(value: Any) -> Any:
-    """``value`` with every whole float (``2.0``) an int."""
-    if isinstance(value, float) and value.is_integer():
+    """``value`` with every whole float (``2.0``) an int, where a float holds it exactly."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
         return int(value)
     if isinstance(value, dict):
         return {k: _integral(v) for k, v in value.items()}

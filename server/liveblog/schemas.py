@@ -9,7 +9,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.db import iso_time
-from server.http import Payload
+from server.http import NON_BLANK, Payload
 from server.liveblog.models import (
     BlogStatus,
     LiveBlog,
@@ -29,7 +29,7 @@ class BlogUpdate(Payload):
 
 
 class PostCreate(Payload):
-    body: str = Field(max_length=200_000, json_schema_extra={"pattern": r"\S"})
+    body: str = Field(max_length=200_000, json_schema_extra={"pattern": NON_BLANK})
     key_event: bool = False
     pinned: bool = False
     draft: bool = False
@@ -41,7 +41,7 @@ class PostUpdate(Payload):
     model_config = Payload.model_config | {"json_schema_extra": {"minProperties": 1}}
 
     body: (
-        Annotated[str, Field(max_length=200_000, json_schema_extra={"pattern": r"\S"})]
+        Annotated[str, Field(max_length=200_000, json_schema_extra={"pattern": NON_BLANK})]
         | SkipJsonSchema[None]
     ) = None
     key_event: bool | SkipJsonSchema[None] = None

@@ -10,11 +10,11 @@ import datetime as dt
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from server.comments.models import CommentStatus, ReportReason
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
-from server.http import Payload
+from server.http import Payload, Rfc3339
 from server.ids import ARTICLE_ID_PATTERN
 from server.users.models import UserStatus
 
@@ -62,8 +62,8 @@ class QueueCountsQuery(_Query):
 class QueueQuery(_Query):
     article_id: str | None = Field(default=None, pattern=ARTICLE_ID_PATTERN)
     author_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=NO_NUL)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Rfc3339 | None = None
+    until: Rfc3339 | None = None
     reason: str | None = Field(
         default=None,
         min_length=1,
@@ -127,7 +127,7 @@ class UserStatusChange(Payload):
     )
 
     status: UserStatus
-    until: AwareDatetime | None = Field(default=None, description="Required for 'suspended'.")
+    until: Rfc3339 | None = Field(default=None, description="Required for 'suspended'.")
     reason: Annotated[str, Strict()] = Field(min_length=1, max_length=500, pattern=NO_NUL)
     reject_comments: Annotated[bool, Strict()] = Field(
         default=False,
