@@ -10,6 +10,7 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_server import Server
@@ -19,11 +20,16 @@ from server.errors import error_response
 _CODES = {400: "bad_request", 413: "payload_too_large", 431: "headers_too_large"}
 
 
-def protocol_error(status: int, message: str | None) -> web.Response:
+def protocol_error(
+    status: int, message: str | None, exc: BaseException | None = None
+) -> web.Response:
     """The JSON answer for a request aiohttp could not parse (a 500: nothing internal shown)."""
     if status >= 500:
         reply = error_response(status, "internal", "internal error; it has been logged")
     else:
+        if isinstance(exc, LineTooLong):
+            # aiohttp's text echoes the first bytes of the line back; the limit is what matters.
+            message = f"request line or a header is too long (limit {exc.args[1]} bytes)"
         text = (message or HTTPStatus(status).phrase).splitlines()[0][:200]
         reply = error_response(status, _CODES.get(status, "bad_request"), text)
     reply.force_close()
@@ -41,7 +47,7 @@ class _JsonErrorHandler(RequestHandler):
         message: str | None = None,
     ) -> web.StreamResponse:
         super().handle_error(request, status, exc, message)  # logs; refuses once output began
-        return protocol_error(status, message)
+        return protocol_error(status, message, exc)
 
 
 class _JsonErrorServer(Server):

@@ -58,7 +58,10 @@ async def test_an_oversized_url_is_a_json_400(port: int) -> None:
     status, headers, body = await _raw(port, b"GET " + url + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status == 400
     error = _error(headers, body)
-    assert error["code"] == "bad_request" and "8190" in error["message"]
+    assert error == {
+        "code": "bad_request",
+        "message": "request line or a header is too long (limit 8190 bytes)",
+    }
 
 
 async def test_an_oversized_header_is_a_json_400(port: int) -> None:
