@@ -36,7 +36,7 @@ class PostCreate(Payload):
 
 
 class PreviewBody(Payload):
-    body: str = Field(max_length=200_000)
+    body: str = Field(max_length=200_000, json_schema_extra={"pattern": NON_BLANK})
 
 
 class PreviewOut(BaseModel):
