@@ -63,6 +63,12 @@ BEYOND_SCHEMA = {
     # A word-list entry without letters or digits (Unicode classes the document's regex dialect
     # cannot name).
     (422, "invalid_wordlist"),
+    # An unsubscribe link's token is an HMAC the server signed; no schema can generate one.
+    (400, "invalid_token"),
+    # Reply e-mails need an `email` claim in the caller's token (the fuzzing admin's has none).
+    (422, "email_required"),
+    # A webhook target must resolve to public addresses only: DNS, not a pattern, decides.
+    (422, "url_not_allowed"),
 }
 
 
