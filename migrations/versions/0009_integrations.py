@@ -15,7 +15,7 @@ from alembic import op
 from server.db import JSONType, UTCDateTime
 
 revision: str = "0009_integrations"
-down_revision: str | None = "0004_review"
+down_revision: str | None = "0008_moderation_quality"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
