@@ -80,9 +80,9 @@ export function KeysHelp({ onClose }: { onClose(): void }) {
   );
 }
 
-export function Timeline({ entries }: { entries: AuditEntry[] }) {
+export function Timeline({ entries, labelledBy }: { entries: AuditEntry[]; labelledBy?: string }) {
   return (
-    <ol class="timeline">
+    <ol class="timeline" aria-labelledby={labelledBy}>
       {entries.map((e) => (
         <li key={e.id}>
           <time dateTime={e.created_at}>{when(e.created_at)}</time>{" "}

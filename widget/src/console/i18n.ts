@@ -44,6 +44,7 @@ export const en = {
   cascade: "Also reject their pending and held comments",
   save: "Save",
   recent: "Recent comments",
+  noComments: "No comments yet.", noAudit: "No moderation actions about this user yet.",
   replay: "Replay selected", replayOne: "Replay", inspect: "Inspect",
   failures: "Failures", error: "Error",
   preview: "Preview", lastN: "Last N comments", saveReason: "Why (audit log)",
@@ -52,8 +53,9 @@ export const en = {
   testBox: "Test a comment", test: "Test", normalized: "Read as",
   banned: "Banned (reject)", suspect: "Suspect (hold)",
   openBlog: "Open live blog", endBlog: "End live blog", reopenBlog: "Reopen",
-  compose: "New entry (Markdown)", keyEvent: "Key event", pinned: "Pinned",
+  compose: "New entry (Markdown)", composeForm: "New entry", keyEvent: "Key event", pinned: "Pinned",
   publish: "Publish", saveDraft: "Save draft", drafts: "Drafts", timeline: "Published",
+  noDrafts: "No drafts.", noEntries: "Nothing published yet.",
   correct: "Correct", delete: "Delete",
   // Presence counts every connection to the article's channel, this desk's included.
   readers: (n: number) => `${n} on the page (this desk included)`,
