@@ -24,7 +24,7 @@ async def test_suspend_with_reason_and_cascade_reject(site, page):
     await open_console(page, site, route=f"/user/{author}")
     form = page.get_by_role("form", name="Sanction")
     await form.get_by_label("Status").select_option("suspended")
-    await form.get_by_label("Until").fill("2099-01-01T12:00")
+    await form.get_by_label("Until", exact=True).fill("2099-01-01T12:00")
     await form.get_by_label("Also reject their pending and held comments").check()
     # No reason: the server refuses, and its message is shown, nothing changed.
     await form.get_by_role("button", name="Save").click()

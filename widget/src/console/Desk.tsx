@@ -48,9 +48,12 @@ function Blog({ articleId }: { articleId: string }) {
     resync() { void load(); },
   }), []);
 
-  const act = async (what: () => Promise<unknown>) => {
+  // True when the server took it (a failed publish keeps the editor's text).
+  const act = async (what: () => Promise<unknown>): Promise<boolean> => {
     setError(null);
-    try { await what(); await load(); } catch (e) { setError(message(e)); }
+    try { await what(); } catch (e) { setError(message(e)); return false; }
+    await load();
+    return true;
   };
 
   if (missing) {
@@ -82,7 +85,7 @@ function Blog({ articleId }: { articleId: string }) {
           <li key={d.id} class="entry" data-post-id={d.id}>
             <div class="body" dangerouslySetInnerHTML={{ __html: d.html ?? "" }} />
             <button type="button" onClick={() => act(() => api.publishPost(d.id))}>{t.publish}</button>
-            <button type="button" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(d.id))}>{t.delete}</button>
+            <button type="button" class="quiet-danger" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(d.id))}>{t.delete}</button>
           </li>
         ))}
       </ul>
@@ -97,7 +100,7 @@ function Blog({ articleId }: { articleId: string }) {
 
 function Composer({ initial = "", onSubmit, correcting }: {
   initial?: string; correcting?: number; // the id of the entry being corrected
-  onSubmit(post: { body: string; key_event: boolean; pinned: boolean; draft: boolean }): Promise<void>;
+  onSubmit(post: { body: string; key_event: boolean; pinned: boolean; draft: boolean }): Promise<boolean>;
 }) {
   const { api, t } = useConsole();
   const [body, setBody] = useState(initial);
@@ -112,8 +115,8 @@ function Composer({ initial = "", onSubmit, correcting }: {
     try { setHtml((await api.render(body)).html); } catch (e) { setError(message(e)); setHtml(null); }
   };
   const submit = async (draft: boolean) => {
-    await onSubmit({ body, key_event: keyEvent, pinned, draft });
-    if (!correcting) { setBody(""); setHtml(null); setKeyEvent(false); setPinned(false); }
+    const taken = await onSubmit({ body, key_event: keyEvent, pinned, draft });
+    if (taken && !correcting) { setBody(""); setHtml(null); setKeyEvent(false); setPinned(false); }
   };
   return (
     <form class="composer" aria-label={correcting ? undefined : t.composeForm} onSubmit={(e) => { e.preventDefault(); void submit(false); }}>
@@ -136,7 +139,7 @@ function Composer({ initial = "", onSubmit, correcting }: {
   );
 }
 
-function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): Promise<void> }) {
+function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): Promise<boolean> }) {
   const { api, t } = useConsole();
   const [editing, setEditing] = useState(false);
   const [history, setHistory] = useState<PostHistory | null>(null);
@@ -155,11 +158,11 @@ function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): P
         <button type="button" aria-pressed={!!post.key_event} onClick={() => act(() => api.editPost(post.id, { key_event: !post.key_event }))}>{t.keyEvent}</button>
         <button type="button" aria-expanded={history !== null}
           onClick={() => (history ? setHistory(null) : api.postHistory(post.id).then(setHistory, (e) => setError(message(e))))}>{t.history}</button>
-        <button type="button" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(post.id))}>{t.delete}</button>
+        <button type="button" class="quiet-danger" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(post.id))}>{t.delete}</button>
       </div>
       {error ? <p role="alert" class="notice error">{error}</p> : null}
       {editing ? (
-        <Composer correcting={post.id} initial={post.body ?? ""} onSubmit={async ({ body }) => { await act(() => api.editPost(post.id, { body })); setEditing(false); }} />
+        <Composer correcting={post.id} initial={post.body ?? ""} onSubmit={async ({ body }) => { const taken = await act(() => api.editPost(post.id, { body })); if (taken) setEditing(false); return taken; }} />
       ) : null}
       {history ? (
         <ol class="timeline" aria-label={`${t.history} ${post.id}`}>

@@ -50,7 +50,7 @@ export function UserPage({ userId }: { userId: string }) {
         <h3>{t.sanction}</h3>
         <label>{t.status}
           <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value as UserStatus)}>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATUSES.map((s) => <option key={s} value={s}>{t.statusChoice[s]}</option>)}
           </select>
         </label>
         {status === "suspended" ? (

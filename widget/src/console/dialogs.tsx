@@ -18,12 +18,27 @@ function Modal({ label, onClose, children }: { label: string; onClose(): void; c
         ref={box} class="modal" role="dialog" aria-modal="true" aria-label={label}
         onKeyDown={(e) => {
           if (e.key === "Escape") { e.stopPropagation(); onClose(); }
+          else if (e.key === "Tab") keepFocusIn(e, box.current);
         }}
       >
         {children}
       </div>
     </div>
   );
+}
+
+const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])";
+
+// Tab from the last control goes to the first and Shift+Tab from the first to the last.
+function keepFocusIn(e: KeyboardEvent, box: HTMLElement | null): void {
+  const all = box ? [...box.querySelectorAll<HTMLElement>(FOCUSABLE)] : [];
+  // Radio buttons of one group are one stop: only the checked one takes the focus.
+  const stops = all.filter((el) => !(el instanceof HTMLInputElement && el.type === "radio" && !el.checked));
+  if (!stops.length) return;
+  const first = stops[0];
+  const last = stops[stops.length - 1];
+  if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+  else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
 }
 
 export function RejectDialog({ count, onConfirm, onClose }: {

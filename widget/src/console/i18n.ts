@@ -40,6 +40,7 @@ export const en = {
   history: "Audit timeline",
   userPage: "User",
   sanction: "Sanction",
+  statusChoice: { active: "active (lift sanctions)", premod: "pre-moderate", suspended: "suspend until…", banned: "ban" },
   status: "Status", until: "Until", sanctionReason: "Reason (required)",
   cascade: "Also reject their pending and held comments",
   save: "Save",
