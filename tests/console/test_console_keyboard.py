@@ -49,15 +49,16 @@ async def test_every_page_by_keyboard(site, new_page):
         page = await new_page(width, 844)
         await open_console(page, site, sub="admin-k", roles=["admin", "editor"])
         await item(page, ids[1]).wait_for()
-        routes = {
-            "queue": None, "user": "#/user/reader-1", "deadletters": "#/deadletters",
-            "policy": "#/policy", "words": "#/words", "desk": "#/desk/kbd-blog",
+        routes = {  # each with what shows it has loaded
+            "queue": (None, None), "user": ("#/user/reader-1", "Reason (required)"),
+            "deadletters": ("#/deadletters", "Replay selected"),
+            "policy": ("#/policy", "Why (audit log)"), "words": ("#/words", "Banned (reject)"),
+            "desk": ("#/desk/kbd-blog", "Open live blog"),
         }
-        for name, route in routes.items():
+        for name, (route, ready) in routes.items():
             if route:
                 await page.goto(f"{site.url}/console/{route}")
-                await page.locator("main h2, main section").first.wait_for()
-                await page.wait_for_load_state("networkidle")
+                await page.get_by_text(ready).first.wait_for()
             stops = await tab_through(page)
             assert len(stops) >= 5, (width, name, stops)
             assert unseen(stops) == [], (width, name, unseen(stops))
