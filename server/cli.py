@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from server.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -14,20 +18,34 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.eventloop import new_event_loop
+    from server.protocol_errors import ApiRunner
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     if settings.demo:
         print(f"Baraza demo: http://{host}:{port}/demo/", file=sys.stderr, flush=True)
-    web.run_app(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=None,
-        shutdown_timeout=5.0,
-        loop=new_event_loop(),
+    # run_app's loop, with a runner that answers unparseable requests in the error format.
+    runner = ApiRunner(
+        create_app(settings), access_log=None, shutdown_timeout=5.0, handle_signals=True
     )
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(_start(runner, host, port))
+        loop.run_forever()
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
     return 0
+
+
+async def _start(runner: web.AppRunner, host: str, port: int) -> None:
+    from aiohttp import web
+
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    print(f"======== Running on http://{host}:{port} ========", flush=True)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

@@ -10,11 +10,11 @@ import datetime as dt
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from server.comments.models import CommentStatus, ReportReason
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
-from server.http import Payload
+from server.http import Payload, Rfc3339
 from server.ids import ARTICLE_ID_PATTERN
 from server.users.models import UserStatus
 
@@ -62,8 +62,8 @@ class QueueCountsQuery(_Query):
 class QueueQuery(_Query):
     article_id: str | None = Field(default=None, pattern=ARTICLE_ID_PATTERN)
     author_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=NO_NUL)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Rfc3339 | None = None
+    until: Rfc3339 | None = None
     reason: str | None = Field(
         default=None,
         min_length=1,
@@ -83,7 +83,16 @@ class PageQuery(_Query):
 
 class DecisionRequest(Payload):
     # Lax so enums parse from JSON strings; ids, flags and texts stay strict field by field.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # The schema says what ``reason_required`` enforces: a reject names its reason.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+        },
+    )
 
     comment_ids: list[CommentId] = Field(min_length=1, max_length=MAX_BULK_IDS)
     action: DecisionAction
@@ -97,10 +106,28 @@ class DecisionRequest(Payload):
 
 
 class UserStatusChange(Payload):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # The schema says what ``check_change`` enforces (all but 'until' being in the future).
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"status": {"const": "suspended"}}},
+                    "then": {"required": ["until"], "properties": {"until": {"type": "string"}}},
+                    "else": {"properties": {"until": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"status": {"enum": ["active", "premod"]}}},
+                    "then": {"properties": {"reject_comments": {"const": False}}},
+                },
+            ]
+        },
+    )
 
     status: UserStatus
-    until: AwareDatetime | None = Field(default=None, description="Required for 'suspended'.")
+    until: Rfc3339 | None = Field(default=None, description="Required for 'suspended'.")
     reason: Annotated[str, Strict()] = Field(min_length=1, max_length=500, pattern=NO_NUL)
     reject_comments: Annotated[bool, Strict()] = Field(
         default=False,
@@ -359,7 +386,7 @@ PhraseRuleLine = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
 
 
 class PolicyBody(Payload):
-    """A new policy config. Keys left out keep their defaults; a label left out of
+    """A new policy config. Keys left out (or null) keep their defaults; a label left out of
     ``thresholds`` keeps its default thresholds."""
 
     thresholds: dict[LabelName, ThresholdsBody] | None = None
@@ -377,7 +404,7 @@ class PolicyBody(Payload):
 
 
 class WordlistBody(Payload):
-    words: list[Annotated[str, Field(max_length=1000, pattern=NO_NUL)]] = Field(max_length=10_000)
+    words: list[Annotated[str, Field(max_length=100, pattern=NO_NUL)]] = Field(max_length=10_000)
     reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 

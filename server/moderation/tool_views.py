@@ -41,7 +41,8 @@ async def list_dead_letters(request: web.Request) -> web.Response:
     return json_response(page)
 
 
-@routes.get(f"{PREFIX}/deadletters/{{comment_id}}")
+# Not ``replay``: that is the replay route's own (POST), so a GET on it answers 405.
+@routes.get(f"{PREFIX}/deadletters/{{comment_id:(?!replay$)[^{{}}/]+}}")
 @document(DEAD_LETTER)
 @moderator
 async def get_dead_letter(request: web.Request) -> web.Response:
