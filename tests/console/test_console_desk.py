@@ -83,3 +83,11 @@ async def test_draft_pin_key_event_delete_and_history(site, page, new_page):
     await entry.wait_for(state="detached")
     await on_reader.wait_for(state="detached")
     await blog.get_by_text("First published update.").wait_for()
+
+    # Ended: a publish is refused with the server's reason, and the text stays in the editor.
+    await page.get_by_role("button", name="End live blog").click()
+    await page.get_by_role("button", name="Reopen").wait_for()
+    await compose.fill("Too late for this one.")
+    await composer.get_by_role("button", name="Publish").click()
+    await page.get_by_role("alert").filter(has_text="this live blog has ended").wait_for()
+    assert await compose.input_value() == "Too late for this one."
