@@ -1,12 +1,14 @@
 // Modal dialogs of the queue: the reason for a rejection, the keyboard help, a comment's audit.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import { message, useConsole, when } from "./context";
 import { REASONS, type AuditEntry, type ReasonCode } from "./types";
 
 function Modal({ label, onClose, children }: { label: string; onClose(): void; children: ComponentChildren }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // A layout effect: the focus is inside in the same task as the dialog appears, so a Tab
+  // pressed right after the key that opened it cannot land behind it.
+  useLayoutEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const first = box.current?.querySelector<HTMLElement>("input, button, select, textarea, [tabindex]");
     first?.focus();
