@@ -82,7 +82,9 @@ async def test_no_serious_or_critical_violations(site, new_page):
             box = page.get_by_role("textbox", name="Test a comment")
             await box.fill("what an 1d10t, r e a l l y")
             await page.get_by_role("button", name="Test", exact=True).click()
-            await page.get_by_role("status", name="test result").wait_for()
+            result = page.get_by_role("status", name="test result")
+            # The unsaved entry was used (typed while the stored lists loaded, not overwritten).
+            await result.locator("[data-banned]").filter(has_text="idiot").wait_for()
             await check(page, "words", problems)
         await page.goto(f"{site.url}/console/#/desk/live-1")
         if width > 1000:
@@ -90,6 +92,7 @@ async def test_no_serious_or_critical_violations(site, new_page):
             await page.get_by_role("button", name="Open live blog").click()
             await page.get_by_label("New entry (Markdown)").fill("**Explosion** at the depot.")
             await page.get_by_role("button", name="Publish").click()
+            await page.wait_for_function("document.getElementById('compose-body').value === ''")
         await page.locator("li.entry").first.wait_for()
         await check(page, "desk", problems)
         await page.context.close()

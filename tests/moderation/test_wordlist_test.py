@@ -39,6 +39,11 @@ async def test_normalised_text_and_no_scunthorpe(client, token):
     }
 
 
+async def test_the_reading_shows_what_was_seen_through(client, token):
+    found = await _test(client, token, text="what an 1d10t, r e a l l y", banned=[], suspect=[])
+    assert found["normalized"] == "what an idiot really"
+
+
 async def test_stored_lists_are_used_when_none_are_given(client, token):
     r = await client.put(
         "/api/v1/moderation/wordlists/banned", json={"words": ["w4nker"]}, headers=admin(token)

@@ -8,7 +8,12 @@ from server.comments.models import CommentStatus
 from server.db import Sessionmaker
 from server.errors import Unprocessable
 from server.moderation.policy.store import load_policy
-from server.moderation.policy.words import WordMatcher, clean_wordlist, compile_wordlist, normalize
+from server.moderation.policy.words import (
+    WordMatcher,
+    clean_wordlist,
+    compile_wordlist,
+    deobfuscate,
+)
 from server.moderation.tool_schemas import WordTestRequest, WordTestResponse
 
 
@@ -34,6 +39,8 @@ async def match_text(*, sessionmaker: Sessionmaker, request: WordTestRequest) ->
         if suspect
         else CommentStatus.approved
     )
+    # The words as the matcher reads them (leetspeak, repeats and spaced letters too), so the
+    # console's "Read as" explains a hit; normalize() alone would show "1d10t" unchanged.
     return WordTestResponse(
-        normalized=normalize(request.text), banned=banned, suspect=suspect, outcome=outcome
+        normalized=deobfuscate(request.text), banned=banned, suspect=suspect, outcome=outcome
     )

@@ -48,9 +48,12 @@ function Blog({ articleId }: { articleId: string }) {
     resync() { void load(); },
   }), []);
 
-  const act = async (what: () => Promise<unknown>) => {
+  // True when the server took it (a failed publish keeps the editor's text).
+  const act = async (what: () => Promise<unknown>): Promise<boolean> => {
     setError(null);
-    try { await what(); await load(); } catch (e) { setError(message(e)); }
+    try { await what(); } catch (e) { setError(message(e)); return false; }
+    await load();
+    return true;
   };
 
   if (missing) {
@@ -75,27 +78,29 @@ function Blog({ articleId }: { articleId: string }) {
       </p>
       {error ? <p role="alert" class="notice error">{error}</p> : null}
       <Composer onSubmit={(post) => act(() => api.createPost(articleId, post))} />
-      <h3>{t.drafts}</h3>
-      <ul class="plain">
+      <h3 id="desk-drafts">{t.drafts}</h3>
+      {drafts.length ? null : <p class="muted">{t.noDrafts}</p>}
+      <ul class="plain" aria-labelledby="desk-drafts">
         {drafts.map((d) => (
           <li key={d.id} class="entry" data-post-id={d.id}>
             <div class="body" dangerouslySetInnerHTML={{ __html: d.html ?? "" }} />
             <button type="button" onClick={() => act(() => api.publishPost(d.id))}>{t.publish}</button>
-            <button type="button" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(d.id))}>{t.delete}</button>
+            <button type="button" class="quiet-danger" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(d.id))}>{t.delete}</button>
           </li>
         ))}
       </ul>
-      <h3>{t.timeline}</h3>
-      <ol class="plain">
+      <h3 id="desk-published">{t.timeline}</h3>
+      {timeline.items.length ? null : <p class="muted">{t.noEntries}</p>}
+      <ol class="plain" aria-labelledby="desk-published">
         {timeline.items.map((p) => <Entry key={p.id} post={p} act={act} />)}
       </ol>
     </div>
   );
 }
 
-function Composer({ initial = "", onSubmit, correcting = false }: {
-  initial?: string; correcting?: boolean;
-  onSubmit(post: { body: string; key_event: boolean; pinned: boolean; draft: boolean }): Promise<void>;
+function Composer({ initial = "", onSubmit, correcting }: {
+  initial?: string; correcting?: number; // the id of the entry being corrected
+  onSubmit(post: { body: string; key_event: boolean; pinned: boolean; draft: boolean }): Promise<boolean>;
 }) {
   const { api, t } = useConsole();
   const [body, setBody] = useState(initial);
@@ -103,18 +108,18 @@ function Composer({ initial = "", onSubmit, correcting = false }: {
   const [pinned, setPinned] = useState(false);
   const [html, setHtml] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const id = correcting ? "correct-body" : "compose-body";
+  const id = correcting ? `correct-body-${correcting}` : "compose-body";
 
   const preview = async () => {
     setError(null);
     try { setHtml((await api.render(body)).html); } catch (e) { setError(message(e)); setHtml(null); }
   };
   const submit = async (draft: boolean) => {
-    await onSubmit({ body, key_event: keyEvent, pinned, draft });
-    if (!correcting) { setBody(""); setHtml(null); setKeyEvent(false); setPinned(false); }
+    const taken = await onSubmit({ body, key_event: keyEvent, pinned, draft });
+    if (taken && !correcting) { setBody(""); setHtml(null); setKeyEvent(false); setPinned(false); }
   };
   return (
-    <form class="composer" onSubmit={(e) => { e.preventDefault(); void submit(false); }}>
+    <form class="composer" aria-label={correcting ? undefined : t.composeForm} onSubmit={(e) => { e.preventDefault(); void submit(false); }}>
       <label for={id}>{correcting ? t.correct : t.compose}</label>
       <textarea id={id} rows={correcting ? 4 : 6} required value={body} onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} />
       {correcting ? null : (
@@ -134,10 +139,11 @@ function Composer({ initial = "", onSubmit, correcting = false }: {
   );
 }
 
-function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): Promise<void> }) {
+function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): Promise<boolean> }) {
   const { api, t } = useConsole();
   const [editing, setEditing] = useState(false);
   const [history, setHistory] = useState<PostHistory | null>(null);
+  const [error, setError] = useState<string | null>(null);
   return (
     <li class="entry" data-post-id={post.id}>
       <p class="muted">
@@ -150,16 +156,18 @@ function Entry({ post, act }: { post: Post; act(what: () => Promise<unknown>): P
         <button type="button" onClick={() => setEditing(!editing)}>{t.correct}</button>
         <button type="button" aria-pressed={!!post.pinned} onClick={() => act(() => api.editPost(post.id, { pinned: !post.pinned }))}>{t.pinned}</button>
         <button type="button" aria-pressed={!!post.key_event} onClick={() => act(() => api.editPost(post.id, { key_event: !post.key_event }))}>{t.keyEvent}</button>
-        <button type="button" onClick={() => (history ? setHistory(null) : api.postHistory(post.id).then(setHistory))}>{t.history}</button>
-        <button type="button" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(post.id))}>{t.delete}</button>
+        <button type="button" aria-expanded={history !== null}
+          onClick={() => (history ? setHistory(null) : api.postHistory(post.id).then(setHistory, (e) => setError(message(e))))}>{t.history}</button>
+        <button type="button" class="quiet-danger" onClick={() => confirm(t.confirmDelete) && act(() => api.deletePost(post.id))}>{t.delete}</button>
       </div>
+      {error ? <p role="alert" class="notice error">{error}</p> : null}
       {editing ? (
-        <Composer correcting initial={post.body ?? ""} onSubmit={async ({ body }) => { await act(() => api.editPost(post.id, { body })); setEditing(false); }} />
+        <Composer correcting={post.id} initial={post.body ?? ""} onSubmit={async ({ body }) => { const taken = await act(() => api.editPost(post.id, { body })); if (taken) setEditing(false); return taken; }} />
       ) : null}
       {history ? (
         <ol class="timeline" aria-label={`${t.history} ${post.id}`}>
           {history.history.map((r) => (
-            <li key={r.id}><time dateTime={r.created_at}>{when(r.created_at)}</time> <strong>{r.action}</strong> by {r.actor.name ?? r.actor.id}{r.body ? <q>{r.body.slice(0, 120)}</q> : null}</li>
+            <li key={r.id}><time dateTime={r.created_at}>{when(r.created_at)}</time> <strong>{r.action}</strong> by {r.actor.name ?? r.actor.id}{r.body ? <>: <q>{r.body.slice(0, 120)}</q></> : null}</li>
           ))}
         </ol>
       ) : null}

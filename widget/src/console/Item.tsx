@@ -7,13 +7,13 @@ const LABELS = [
   "toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack", "sexual_explicit",
 ];
 
-export function ScoreBars({ scores }: { scores: Record<string, number> | null }) {
+export function ScoreBars({ scores, idPrefix }: { scores: Record<string, number> | null; idPrefix: string }) {
   if (!scores) return <p class="muted">Not scored</p>;
   const labels = LABELS.filter((l) => l in scores);
   return (
     <dl class="scores">
       {labels.map((label) => {
-        const id = `score-${label}`;
+        const id = `${idPrefix}-${label}`;
         const value = scores[label];
         return (
           <div class="score" key={label}>
@@ -98,7 +98,7 @@ function ItemView({ item, focused, selected, itemRef, onAction }: ItemProps) {
       <div class="body" dangerouslySetInnerHTML={{ __html: item.html }} />
       <div class="why">
         <p><strong>{t.rule}:</strong> {item.rule ?? "–"} {item.decision_reason ? <span class="muted">({item.decision_reason})</span> : null}</p>
-        <ScoreBars scores={item.scores} />
+        <ScoreBars scores={item.scores} idPrefix={`item-${item.id}-score`} />
         {item.reports.count ? (
           <p class="reports">
             <strong>{t.reports}: {item.reports.count}</strong>{" "}

@@ -61,7 +61,8 @@ export function Queue({ queue, filters, onFilters }: {
       const page = await api.queue(queue, filters, more ? cursor ?? undefined : undefined);
       setItems((old) => (more ? [...old, ...page.items.filter((i) => !old.some((o) => o.id === i.id))] : page.items));
       setCursor(page.next_cursor);
-      if (!more) { setFocus(0); setSelected(new Set()); }
+      // A fresh list: its first item takes the focus, so the keys and Tab start from it.
+      if (!more) { keyboardMove.current = true; setFocus(0); setSelected(new Set()); }
     } catch (e) {
       notify(message(e), "error");
     } finally {
@@ -297,6 +298,9 @@ function matches(item: QueueItem, f: QueueFilters): boolean {
 function Filters({ filters, onApply }: { filters: QueueFilters; onApply(f: QueueFilters): void }) {
   const { t } = useConsole();
   const [draft, setDraft] = useState<QueueFilters>(filters);
+  const active = Object.values(filters).filter(Boolean).length;
+  // Folded on a phone unless a filter is in force: the comments come first there.
+  const [open] = useState(() => active > 0 || matchMedia("(min-width: 40rem)").matches);
   useEffect(() => setDraft(filters), [JSON.stringify(filters)]);
   const field = (key: keyof QueueFilters, label: string, type = "text") => (
     <label>
@@ -312,6 +316,8 @@ function Filters({ filters, onApply }: { filters: QueueFilters; onApply(f: Queue
     </label>
   );
   return (
+    <details class="filters-box" open={open}>
+    <summary>{t.filters}{active ? ` (${active})` : ""}</summary>
     <form class="filters" aria-label={t.filters} onSubmit={(e) => { e.preventDefault(); onApply(draft); }}>
       {field("article_id", t.article)}
       {field("author_id", t.authorId)}
@@ -320,5 +326,6 @@ function Filters({ filters, onApply }: { filters: QueueFilters; onApply(f: Queue
       <button type="submit">{t.apply}</button>
       <button type="button" onClick={() => onApply({})}>{t.clear}</button>
     </form>
+    </details>
   );
 }

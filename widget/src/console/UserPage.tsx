@@ -29,7 +29,7 @@ export function UserPage({ userId }: { userId: string }) {
     setDone(null);
     try {
       const result = await api.setStatus(userId, {
-        status, reason, reject_comments: cascade,
+        status, reason: reason.trim(), reject_comments: cascade,
         ...(status === "suspended" && until ? { until: new Date(until).toISOString() } : {}),
       });
       setUser(result.user);
@@ -50,7 +50,7 @@ export function UserPage({ userId }: { userId: string }) {
         <h3>{t.sanction}</h3>
         <label>{t.status}
           <select value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value as UserStatus)}>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATUSES.map((s) => <option key={s} value={s}>{t.statusChoice[s]}</option>)}
           </select>
         </label>
         {status === "suspended" ? (
@@ -59,7 +59,7 @@ export function UserPage({ userId }: { userId: string }) {
           </label>
         ) : null}
         <label>{t.sanctionReason}
-          <input type="text" required maxLength={500} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+          <input type="text" aria-required="true" maxLength={500} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
         </label>
         {status === "banned" || status === "suspended" ? (
           <label class="check">
@@ -71,8 +71,9 @@ export function UserPage({ userId }: { userId: string }) {
         {error ? <p role="alert" class="notice error">{error}</p> : null}
         {done ? <p role="status" class="notice info">{done}</p> : null}
       </form>
-      <h3>{t.recent}</h3>
-      <ul class="plain">
+      <h3 id="user-recent">{t.recent}</h3>
+      {user.recent_comments.length ? null : <p class="muted">{t.noComments}</p>}
+      <ul class="plain" aria-labelledby="user-recent">
         {user.recent_comments.map((c) => (
           <li key={c.id}>
             <span class={`badge status-${c.status}`}>{c.status}</span> {c.excerpt}{" "}
@@ -80,8 +81,9 @@ export function UserPage({ userId }: { userId: string }) {
           </li>
         ))}
       </ul>
-      <h3>{t.history}</h3>
-      <Timeline entries={audit} />
+      <h3 id="user-audit">{t.history}</h3>
+      {audit.length ? null : <p class="muted">{t.noAudit}</p>}
+      <Timeline entries={audit} labelledBy="user-audit" />
     </section>
   );
 }

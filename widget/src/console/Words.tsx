@@ -8,7 +8,7 @@ const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boo
 
 export function Words() {
   const { api, t } = useConsole();
-  const [lists, setLists] = useState<Record<WordlistKind, string>>({ banned: "", suspect: "" });
+  const [lists, setLists] = useState<Record<WordlistKind, string> | null>(null);
   const [text, setText] = useState("");
   const [result, setResult] = useState<WordTestResponse | null>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -24,8 +24,8 @@ export function Words() {
   const save = async (kind: WordlistKind) => {
     setError(null);
     try {
-      const saved = await api.saveWordlist(kind, lines(lists[kind]));
-      setLists({ ...lists, [kind]: saved.words.join("\n") });
+      const saved = await api.saveWordlist(kind, lines(lists?.[kind] ?? ""));
+      setLists((old) => ({ banned: "", suspect: "", ...old, [kind]: saved.words.join("\n") }));
       setNote(`${kind} v${saved.version}: ${saved.words.length} entries`);
     } catch (e) {
       setError(message(e));
@@ -35,7 +35,7 @@ export function Words() {
     e.preventDefault();
     setError(null);
     try {
-      setResult(await api.testWords(text, lines(lists.banned), lines(lists.suspect)));
+      setResult(await api.testWords(text, lines(lists?.banned ?? ""), lines(lists?.suspect ?? "")));
     } catch (err) {
       setError(message(err));
     }
@@ -44,7 +44,8 @@ export function Words() {
   return (
     <section aria-labelledby="words-h">
       <h2 id="words-h">{t.words}</h2>
-      <div class="columns">
+      {/* The editors appear with the stored lists, so nothing typed is overwritten by them. */}
+      {lists === null ? <p>…</p> : <div class="columns">
         {(["banned", "suspect"] as WordlistKind[]).map((kind) => (
           <div key={kind}>
             <label for={`list-${kind}`}>{kind === "banned" ? t.banned : t.suspect}</label>
@@ -52,7 +53,7 @@ export function Words() {
             <button type="button" onClick={() => save(kind)}>{t.save} {kind}</button>
           </div>
         ))}
-      </div>
+      </div>}
       <form onSubmit={test} aria-label={t.testBox}>
         <label for="word-test">{t.testBox}</label>
         <textarea id="word-test" rows={3} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} />

@@ -1,12 +1,14 @@
 // Modal dialogs of the queue: the reason for a rejection, the keyboard help, a comment's audit.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import { message, useConsole, when } from "./context";
 import { REASONS, type AuditEntry, type ReasonCode } from "./types";
 
 function Modal({ label, onClose, children }: { label: string; onClose(): void; children: ComponentChildren }) {
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // A layout effect: the focus is inside in the same task as the dialog appears, so a Tab
+  // pressed right after the key that opened it cannot land behind it.
+  useLayoutEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const first = box.current?.querySelector<HTMLElement>("input, button, select, textarea, [tabindex]");
     first?.focus();
@@ -18,12 +20,27 @@ function Modal({ label, onClose, children }: { label: string; onClose(): void; c
         ref={box} class="modal" role="dialog" aria-modal="true" aria-label={label}
         onKeyDown={(e) => {
           if (e.key === "Escape") { e.stopPropagation(); onClose(); }
+          else if (e.key === "Tab") keepFocusIn(e, box.current);
         }}
       >
         {children}
       </div>
     </div>
   );
+}
+
+const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), select, textarea, [tabindex]:not([tabindex='-1'])";
+
+// Tab from the last control goes to the first and Shift+Tab from the first to the last.
+function keepFocusIn(e: KeyboardEvent, box: HTMLElement | null): void {
+  const all = box ? [...box.querySelectorAll<HTMLElement>(FOCUSABLE)] : [];
+  // Radio buttons of one group are one stop: only the checked one takes the focus.
+  const stops = all.filter((el) => !(el instanceof HTMLInputElement && el.type === "radio" && !el.checked));
+  if (!stops.length) return;
+  const first = stops[0];
+  const last = stops[stops.length - 1];
+  if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+  else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
 }
 
 export function RejectDialog({ count, onConfirm, onClose }: {
@@ -80,9 +97,9 @@ export function KeysHelp({ onClose }: { onClose(): void }) {
   );
 }
 
-export function Timeline({ entries }: { entries: AuditEntry[] }) {
+export function Timeline({ entries, labelledBy }: { entries: AuditEntry[]; labelledBy?: string }) {
   return (
-    <ol class="timeline">
+    <ol class="timeline" aria-labelledby={labelledBy}>
       {entries.map((e) => (
         <li key={e.id}>
           <time dateTime={e.created_at}>{when(e.created_at)}</time>{" "}
