@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import logging
 import re
 import socket
 from collections.abc import Iterator
@@ -51,12 +52,17 @@ def _free_port() -> int:
 def smtp() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
     port = _free_port()
+    # aiosmtpd logs each session from its own thread, sometimes after pytest has closed the
+    # stream it captured: keep its chatter out of the test output.
+    mail_log = logging.getLogger("mail.log")
+    propagate, mail_log.propagate = mail_log.propagate, False
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield inbox, port
     finally:
         controller.stop()
+        mail_log.propagate = propagate
 
 
 class Clock:
