@@ -102,6 +102,7 @@ def public_comment(
     *,
     viewer: str | None,
     my_reactions: frozenset[str] = frozenset(),
+    edit_window: dt.timedelta | None = None,
 ) -> dict[str, Any]:
     """A comment as readers see it; a deleted one is a placeholder without body or author.
 
@@ -124,7 +125,7 @@ def public_comment(
         comment.reply_count,
         author_name,
     )
-    return render(row, viewer=viewer, my_reactions=my_reactions)
+    return render(row, viewer=viewer, my_reactions=my_reactions, edit_window=edit_window)
 
 
 REACTION_KINDS = frozenset(k.value for k in ReactionKind)

@@ -72,6 +72,11 @@ def clean_body(raw: str, settings: Settings) -> str:
 BACKLOG_RETRY_AFTER = 2
 
 
+def _window(settings: Settings) -> dt.timedelta:
+    """How long after posting its author may edit a comment (``editable_until``)."""
+    return dt.timedelta(seconds=settings.edit_window_seconds)
+
+
 async def check_backlog(jobs: JobQueue, settings: Settings) -> None:
     """Push back (503, Retry-After) while the in-process scorer is ``scoring_backlog_max``
     comments behind. Only the in-process queue is bounded so: with Redis, separate worker
@@ -296,6 +301,7 @@ async def post_comment(
     """
     body = clean_body(body, settings)
     await check_backlog(jobs, settings)
+    window = _window(settings)
     now = utcnow()
     try:
         # Each statement commits by itself: the first only upserts the caller and the article
@@ -308,7 +314,8 @@ async def post_comment(
                     session, principal.sub, idempotency_key, article_id, body, parent_id
                 )
                 if existing is not None:
-                    return Posted(public_comment(existing, user.name, viewer=user.id), True)
+                    mine = public_comment(existing, user.name, viewer=user.id, edit_window=window)
+                    return Posted(mine, True)
             check_may_write(user, now)
             check_open(facts.article, now)
             parent, root, depth = None, None, 0
@@ -330,7 +337,8 @@ async def post_comment(
                 comment_id=facts.new_id,
                 ip_hash=address_hash(address, settings.jwt_secret) if address else None,
             )
-            posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
+            out = public_comment(comment, user.name, viewer=user.id, edit_window=window)
+            posted = Posted(out, False)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -341,7 +349,9 @@ async def post_comment(
             )
             if existing is None:
                 raise
-            return Posted(public_comment(existing, principal.name, viewer=principal.sub), True)
+            return Posted(public_comment(
+                existing, principal.name, viewer=principal.sub, edit_window=_window(settings)
+            ), True)
     await enqueue_scoring(jobs, [posted.comment["id"]])
     return posted
 
@@ -404,11 +414,16 @@ async def list_thread(
         awaiting = [] if position else await reads.awaiting_review(session, article_id, viewer)
         ids = parents + [r[0] for p in parents for r in replies.get(p, ())]
         mine = await _my_reactions(session, viewer, ids)
+    window = _window(settings)
     items = []
     for row in page:
-        item = reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE))
+        item = reads.render(
+            row, viewer=viewer, my_reactions=mine.get(row[0], NONE), edit_window=window
+        )
         item["replies"] = [
-            reads.render(r, viewer=viewer, my_reactions=mine.get(r[0], NONE))
+            reads.render(
+                r, viewer=viewer, my_reactions=mine.get(r[0], NONE), edit_window=window
+            )
             for r in replies.get(row[0], [])
         ]
         items.append(item)
@@ -417,7 +432,9 @@ async def list_thread(
         "sort": sort.value,
         "comment_count": count,
         "items": items,
-        "awaiting_review": [reads.render(r, viewer=viewer) for r in awaiting],
+        "awaiting_review": [
+            reads.render(r, viewer=viewer, edit_window=window) for r in awaiting
+        ],
         "next_cursor": _next_cursor(sort, rows, size, len(rows) > size),
     }
 
@@ -451,10 +468,14 @@ async def list_replies(
         page = rows[:size]
         mine = await _my_reactions(session, viewer, [row[0] for row in page])
     more = len(rows) > size and page
+    window = _window(settings)
     return {
         "parent_id": comment_id,
         "items": [
-            reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE)) for row in page
+            reads.render(
+                row, viewer=viewer, my_reactions=mine.get(row[0], NONE), edit_window=window
+            )
+            for row in page
         ],
         "next_cursor": Cursor(s="replies", id=page[-1][0]).encode() if more else None,
     }
@@ -494,7 +515,9 @@ async def edit_comment(
                 "the edit window for this comment has closed", code="edit_window_closed"
             )
         if body == comment.body:
-            return public_comment(comment, user.name, viewer=user.id)
+            return public_comment(
+                comment, user.name, viewer=user.id, edit_window=_window(settings)
+            )
         revising = use_nudge(comment)
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
@@ -508,7 +531,7 @@ async def edit_comment(
             reason="edited by its author; awaiting moderation",
             details={"nudge": "revised"} if revising else None,
         )
-        out = public_comment(comment, user.name, viewer=user.id)
+        out = public_comment(comment, user.name, viewer=user.id, edit_window=_window(settings))
     if revising:
         NUDGED_REVISIONS.inc()
     await enqueue_scoring(jobs, [comment_id])
