@@ -28,6 +28,7 @@ const SSE_EVENTS = [
   "subscribed", "presence", "error", "comment.published", "comment.updated", "comment.removed",
   "comment.reactions", "comment.featured", "liveblog.post.published", "liveblog.post.updated",
   "liveblog.post.deleted", "liveblog.status", "reader.decided", "reader.replied", "reader.featured",
+  "comment.nudged",
 ];
 
 export type Transport = "websocket" | "sse" | "connecting";

@@ -47,6 +47,8 @@ function onReaderEvent(event: LiveEvent, articleId: string, dispatch: (a: Action
       return dispatch({ type: "decided", id, status: String(data.status), comment: (data.comment as Comment | undefined) || null });
     case "reader.replied":
       return dispatch({ type: "notice", notice: { key: "replyNotice", name: String(data.author_name || ""), commentId: Number(data.reply_id) } });
+    case "comment.nudged":
+      return dispatch({ type: "nudged", id, labels: (data.labels as string[] | undefined) || [], until: String(data.revise_until) });
     case "reader.featured":
       if (data.featured === true) dispatch({ type: "notice", notice: { key: "featuredNotice", commentId: id } });
       return undefined;
@@ -156,7 +158,7 @@ export function Thread({ articleId, maxDepth }: Props) {
       )}
       {state.awaiting.length > 0 && (
         <ul class="bz-list bz-awaiting-list" aria-label={t("awaitingReviewLong")}>
-          {state.awaiting.map((c) => <CommentItem key={c.id} comment={{ ...c, mine: true, awaiting_review: true }} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
+          {state.awaiting.map((c) => <CommentItem key={c.id} comment={{ ...c, mine: true, awaiting_review: true }} nudges={state.nudges} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
         </ul>
       )}
       {fresh > 0 && (
@@ -171,7 +173,7 @@ export function Thread({ articleId, maxDepth }: Props) {
       )}
       {state.status === "ready" && !items.length && !state.awaiting.length && <p class="bz-empty">{t("noComments")}</p>}
       <ul class="bz-list">
-        {items.map((c) => <CommentItem key={c.id} comment={c} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
+        {items.map((c) => <CommentItem key={c.id} comment={c} nudges={state.nudges} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
       </ul>
       {state.cursor && <button type="button" class="bz-button bz-more" onClick={loadMore}>{t("loadMore")}</button>}
     </section>
