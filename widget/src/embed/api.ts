@@ -92,7 +92,8 @@ export class Api {
     return this.request("GET", `/articles/counts?ids=${ids.map(enc).join(",")}`);
   }
 
-  liveblog(articleId: string, cursor: string | null): Promise<LiveBlogPage> {
-    return this.request("GET", `/articles/${enc(articleId)}/liveblog` + (cursor ? `?cursor=${enc(cursor)}` : ""));
+  liveblog(articleId: string, cursor: string | null, keyEvents = false): Promise<LiveBlogPage> {
+    const query = [keyEvents ? "key_events=true" : "", cursor ? `cursor=${enc(cursor)}` : ""].filter(Boolean).join("&");
+    return this.request("GET", `/articles/${enc(articleId)}/liveblog` + (query ? `?${query}` : ""));
   }
 }
