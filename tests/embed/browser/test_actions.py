@@ -3,6 +3,7 @@ refreshed on a 401; the server's errors shown inline."""
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 from playwright.sync_api import expect
@@ -125,3 +126,34 @@ def test_on_token_expired_is_called_on_a_401_and_before_exp(
                        ttl_seconds=61)
     with page.expect_request(lambda r: r.url.endswith("/session?reader=amina"), timeout=TIMEOUT):
         page.evaluate("t => window.Baraza.setToken(t)", short)
+
+
+def _age(stack: Stack, comment_id: int, seconds: int) -> None:
+    """Make a comment ``seconds`` old (the stack's own database, through psql)."""
+    database = stack.database_url.rsplit("/", 1)[1]
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc",
+         f"UPDATE comments SET created_at = now() - interval '{seconds} seconds' "
+         f"WHERE id = {comment_id}"],
+        check=True, capture_output=True,
+    )
+
+
+def test_edit_is_offered_only_within_the_window(stack: Stack, context: Any, article: str
+                                                ) -> None:
+    window = 900  # BARAZA_EDIT_WINDOW_SECONDS
+    old = stack.published(article, "amina", "Posted two hours ago.")
+    closing = stack.published(article, "amina", "Its window closes in a few seconds.")
+    fresh = stack.published(article, "amina", "Posted just now.")
+    _age(stack, old, 2 * 3600)
+    _age(stack, closing, window - 6)
+    page = context.new_page()
+    page.goto(stack.page(article, reader="amina", mounts="comments"))
+    expect(comment(page, fresh).get_by_role("button", name="Edit")).to_be_visible()
+    expect(comment(page, old).get_by_role("button", name="Delete")).to_be_visible()
+    expect(comment(page, old).get_by_role("button", name="Edit")).to_have_count(0)
+    # Offered while open, withdrawn when the window closes (no reload, no click).
+    expect(comment(page, closing).get_by_role("button", name="Edit")).to_be_visible()
+    expect(comment(page, closing).get_by_role("button", name="Edit")).to_have_count(
+        0, timeout=TIMEOUT)
+    expect(comment(page, fresh).get_by_role("button", name="Edit")).to_be_visible()
