@@ -14,9 +14,17 @@ from server.http import Payload
 from server.ids import ARTICLE_ID_PATTERN
 
 
+class ArticleHint(Payload):
+    """What the embedding page says of its article; stored only by the post that creates it."""
+
+    title: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+
+
 class CommentCreate(Payload):
     body: str
     parent_id: int | None = Field(default=None, gt=0)
+    article: ArticleHint | None = None
 
 
 class CommentUpdate(Payload):

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article
-from server.articles.service import check_open, get_or_create_article
+from server.articles.service import check_open, get_or_create_article, new_article_fields
 from server.auth import Principal
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
@@ -156,8 +156,9 @@ WITH u AS (
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at
   RETURNING id, name, status, suspended_until
 ), created AS (
-  INSERT INTO articles (id, comments, moderation, comment_count, created_at, updated_at)
-  SELECT :aid, 'open', 'post', 0, :now, :now
+  INSERT INTO articles (id, comments, moderation, comment_count, title, url, created_at,
+                        updated_at)
+  SELECT :aid, 'open', 'post', 0, :title, :url, :now, :now
   WHERE NOT EXISTS (SELECT 1 FROM articles WHERE id = :aid)
   ON CONFLICT (id) DO NOTHING
   RETURNING comments, moderation, closes_at
@@ -183,6 +184,8 @@ LEFT JOIN comments e ON e.author_id = :uid AND e.idempotency_key = :key
         bindparam("aid", type_=String()),
         bindparam("pid", type_=BigInteger()),
         bindparam("key", type_=String()),
+        bindparam("title", type_=String()),
+        bindparam("url", type_=String()),
     )
     .columns(
         column("name", String()),
@@ -210,10 +213,14 @@ async def _prepare(
     parent_id: int | None,
     key: str | None,
     now: dt.datetime,
+    created: tuple[str | None, str | None] = (None, None),
 ) -> _Facts:
+    """``created`` is the title and URL of the article if this post creates it."""
     if session.bind.dialect.name != "postgresql":
-        return await _prepare_orm(session, principal, article_id, parent_id, key, now)
+        return await _prepare_orm(session, principal, article_id, parent_id, key, now, created)
     params = {
+        "title": created[0],
+        "url": created[1],
         "uid": principal.sub,
         "name": principal.name,
         "now": now,
@@ -238,6 +245,7 @@ async def _prepare_orm(
     parent_id: int | None,
     key: str | None,
     now: dt.datetime,
+    created: tuple[str | None, str | None] = (None, None),
 ) -> _Facts:
     """The same facts, one statement each (SQLite: no INSERT inside a WITH)."""
     user = await ensure_user(session, principal, now)
@@ -245,7 +253,7 @@ async def _prepare_orm(
     if key is not None:
         mine = (Comment.author_id == principal.sub, Comment.idempotency_key == key)
         existing_id = await session.scalar(select(Comment.id).where(*mine))
-    article = await get_or_create_article(session, article_id)
+    article = await get_or_create_article(session, article_id, title=created[0], url=created[1])
     parent = None
     if parent_id is not None:
         found = await session.get(Comment, parent_id)
@@ -294,10 +302,14 @@ async def post_comment(
     parent_id: int | None,
     idempotency_key: str | None,
     address: str | None = None,
+    article_title: str | None = None,
+    article_url: str | None = None,
 ) -> Posted:
     """Store a comment as ``pending`` and enqueue it for scoring once committed.
 
     ``address`` (the poster's IP) is kept only as a keyed hash, for the spam burst rule.
+    ``article_title`` and ``article_url`` name an article this post creates (never an existing
+    one; the URL only on an embedding site: ``new_article_fields``).
     """
     body = clean_body(body, settings)
     await check_backlog(jobs, settings)
@@ -307,7 +319,10 @@ async def post_comment(
         # Each statement commits by itself: the first only upserts the caller and the article
         # (harmless if the post is then refused), the second stores the comment.
         async with events.statements() as session:
-            facts = await _prepare(session, principal, article_id, parent_id, idempotency_key, now)
+            created = new_article_fields(article_title, article_url, settings.cors_origins)
+            facts = await _prepare(
+                session, principal, article_id, parent_id, idempotency_key, now, created
+            )
             user = facts.user
             if idempotency_key is not None and facts.existing_id is not None:
                 existing = await _replay(

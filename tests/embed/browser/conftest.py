@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import os
 import subprocess
 import sys
@@ -62,7 +63,9 @@ def host_page(api: str, query: dict[str, str]) -> str:
     if "liveblog" in mounts:
         parts.append(f'<div data-baraza="liveblog" data-article-id="{article}"></div>')
     if "comments" in mounts:
-        parts.append(f'<div data-baraza="comments" data-article-id="{article}" '
+        named = "".join(f' data-article-{k}="{html.escape(query[k])}"'
+                        for k in ("title", "url") if k in query)
+        parts.append(f'<div data-baraza="comments" data-article-id="{article}"{named} '
                      f'data-baraza-login-url="/login"></div>')
     if "counts" in mounts:
         for other in query.get("ids", "").split(","):

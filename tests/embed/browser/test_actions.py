@@ -157,3 +157,26 @@ def test_edit_is_offered_only_within_the_window(stack: Stack, context: Any, arti
     expect(comment(page, closing).get_by_role("button", name="Edit")).to_have_count(
         0, timeout=TIMEOUT)
     expect(comment(page, fresh).get_by_role("button", name="Edit")).to_be_visible()
+
+
+def test_first_post_names_a_new_article(stack: Stack, context: Any, article: str) -> None:
+    """data-article-title/-url travel with the first post: they name the article it creates
+    (a relative URL resolved against the page), and a later page cannot rename it."""
+    page = context.new_page()
+    page.goto(stack.page(article, reader="amina", mounts="comments",
+                         title="Duale meets Austin", url="/news/duale-austin"))
+    page.get_by_label("Write a comment").fill("The first comment on this story.")
+    page.get_by_role("button", name="Post").click()
+    expect(page.locator(".bz-awaiting-list")).to_contain_text("The first comment")
+    named = stack.call("GET", f"/articles/{article}")
+    assert (named["title"], named["url"]) == ("Duale meets Austin",
+                                              f"{stack.host}/news/duale-austin")
+
+    other = context.new_page()
+    other.goto(stack.page(article, reader="baraka", mounts="comments",
+                          title="Renamed by a reader", url="https://elsewhere.example/"))
+    other.get_by_label("Write a comment").fill("A second comment.")
+    other.get_by_role("button", name="Post").click()
+    expect(other.locator(".bz-awaiting-list")).to_contain_text("A second comment.")
+    again = stack.call("GET", f"/articles/{article}")
+    assert (again["title"], again["url"]) == (named["title"], named["url"])

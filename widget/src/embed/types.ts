@@ -55,6 +55,12 @@ export interface Article {
   comment_count: number;
 }
 
+/** data-article-title / data-article-url: sent with a post, used if it creates the article. */
+export interface ArticleHint {
+  title?: string;
+  url?: string;
+}
+
 export interface ReactionCounts {
   id: number;
   reactions: Partial<Record<ReactionKind, number>>;

@@ -1,7 +1,7 @@
 // The comments mount: the thread of an article, its composer and its live updates.
 import { useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
 import { errorText, useEnv } from "../env";
-import type { Comment, LiveEvent, Sort } from "../types";
+import type { ArticleHint, Comment, LiveEvent, Sort } from "../types";
 import { CommentItem } from "./CommentItem";
 import { Composer } from "./Composer";
 import { initialState, reduce, type Action } from "./store";
@@ -10,6 +10,7 @@ import { featuredFirst } from "./tree";
 interface Props {
   articleId: string;
   maxDepth: number;
+  article?: ArticleHint;
 }
 
 function useReader() {
@@ -57,7 +58,7 @@ function onReaderEvent(event: LiveEvent, articleId: string, dispatch: (a: Action
   }
 }
 
-export function Thread({ articleId, maxDepth }: Props) {
+export function Thread({ articleId, maxDepth, article }: Props) {
   const env = useEnv();
   const { t, api, live } = env;
   const reader = useReader();
@@ -118,7 +119,7 @@ export function Thread({ articleId, maxDepth }: Props) {
 
   const post = async (body: string, parentId: number | null) => {
     const key = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-    const comment = await api.post(articleId, body, parentId, key);
+    const comment = await api.post(articleId, body, parentId, key, parentId === null ? article : undefined);
     dispatch({ type: "posted", comment: { ...comment, mine: true, awaiting_review: comment.status !== "approved" } });
   };
 
