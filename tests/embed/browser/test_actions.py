@@ -142,13 +142,13 @@ def _age(stack: Stack, comment_id: int, seconds: int) -> None:
 def test_edit_is_offered_only_within_the_window(stack: Stack, context: Any, article: str
                                                 ) -> None:
     window = 900  # BARAZA_EDIT_WINDOW_SECONDS
-    old = stack.published(article, "amina", "Posted two hours ago.")
-    closing = stack.published(article, "amina", "Its window closes in a few seconds.")
-    fresh = stack.published(article, "amina", "Posted just now.")
+    old = stack.published(article, "kamau", "Posted two hours ago.")
+    closing = stack.published(article, "kamau", "Its window closes in a few seconds.")
+    fresh = stack.published(article, "kamau", "Posted just now.")
     _age(stack, old, 2 * 3600)
     _age(stack, closing, window - 6)
     page = context.new_page()
-    page.goto(stack.page(article, reader="amina", mounts="comments"))
+    page.goto(stack.page(article, reader="kamau", mounts="comments"))
     expect(comment(page, fresh).get_by_role("button", name="Edit")).to_be_visible()
     expect(comment(page, old).get_by_role("button", name="Delete")).to_be_visible()
     expect(comment(page, old).get_by_role("button", name="Edit")).to_have_count(0)
@@ -163,7 +163,7 @@ def test_first_post_names_a_new_article(stack: Stack, context: Any, article: str
     """data-article-title/-url travel with the first post: they name the article it creates
     (a relative URL resolved against the page), and a later page cannot rename it."""
     page = context.new_page()
-    page.goto(stack.page(article, reader="amina", mounts="comments",
+    page.goto(stack.page(article, reader="kamau", mounts="comments",
                          title="Duale meets Austin", url="/news/duale-austin"))
     page.get_by_label("Write a comment").fill("The first comment on this story.")
     page.get_by_role("button", name="Post").click()
@@ -173,7 +173,7 @@ def test_first_post_names_a_new_article(stack: Stack, context: Any, article: str
                                               f"{stack.host}/news/duale-austin")
 
     other = context.new_page()
-    other.goto(stack.page(article, reader="baraka", mounts="comments",
+    other.goto(stack.page(article, reader="njeri", mounts="comments",
                           title="Renamed by a reader", url="https://elsewhere.example/"))
     other.get_by_label("Write a comment").fill("A second comment.")
     other.get_by_role("button", name="Post").click()

@@ -65,7 +65,7 @@ def rate_limited(stack: Stack) -> Iterator[None]:
 def test_rate_limit_is_shown_inline(stack: Stack, context: Any, article: str,
                                     rate_limited: None) -> None:
     page = context.new_page()
-    page.goto(stack.page(article, reader="amina", mounts="comments"))
+    page.goto(stack.page(article, reader="achieng", mounts="comments"))
     box = page.get_by_label("Write a comment")
     for n in range(2):
         box.fill(f"Comment number {n}.")
