@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +27,29 @@ def check_article_id(article_id: str) -> str:
     return article_id
 
 
-async def get_or_create_article(session: AsyncSession, article_id: str) -> Article:
-    """The article, created with default settings if the host site has not announced it."""
+def new_article_fields(
+    title: str | None, url: str | None, embedders: Sequence[str]
+) -> tuple[str | None, str | None]:
+    """The title and URL a reader's first post may give an article it creates.
+
+    The title is plain text (whitespace collapsed); the URL is kept only on a site allowed to
+    embed Baraza (``BARAZA_CORS_ORIGINS``), so a reader cannot point an article elsewhere.
+    Neither ever changes an existing article: editors do that (``PUT /articles/{id}``).
+    """
+    title = " ".join((title or "").split())[:500] or None
+    if url is not None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        if origin not in {o.rstrip("/").lower() for o in embedders}:
+            url = None
+    return title, url
+
+
+async def get_or_create_article(
+    session: AsyncSession, article_id: str, *, title: str | None = None, url: str | None = None
+) -> Article:
+    """The article, created with default settings if the host site has not announced it
+    (``title`` and ``url`` are used only when it is created here)."""
     existing = await session.get(Article, article_id)
     if existing is not None:
         return existing
@@ -36,6 +58,8 @@ async def get_or_create_article(session: AsyncSession, article_id: str) -> Artic
         comments=CommentsState.open.value,
         moderation=ModerationMode.post.value,
         comment_count=0,
+        title=title,
+        url=url,
     )
     await session.execute(stmt.on_conflict_do_nothing(index_elements=[Article.id]))
     return (await session.execute(select(Article).where(Article.id == article_id))).scalar_one()

@@ -7,6 +7,7 @@ statements are written once per shape and their rows rendered positionally.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from server.users.models import User
 
 AWAITING = (CommentStatus.pending.value, CommentStatus.held.value)
 DELETED = CommentStatus.deleted.value
+REJECTED = CommentStatus.rejected.value
 
 # The columns every public comment is rendered from, in this order (see ``render``).
 _SELECT = (
@@ -238,9 +240,17 @@ async def awaiting_review(
 
 
 def render(
-    row: tuple[Any, ...], *, viewer: str | None, my_reactions: frozenset[str] = frozenset()
+    row: tuple[Any, ...],
+    *,
+    viewer: str | None,
+    my_reactions: frozenset[str] = frozenset(),
+    edit_window: dt.timedelta | None = None,
 ) -> dict[str, Any]:
-    """A row of ``_SELECT`` as readers see it (the same shape as ``public_comment``)."""
+    """A row of ``_SELECT`` as readers see it (the same shape as ``public_comment``).
+
+    The author's own comment also carries ``editable_until`` when ``edit_window`` is given:
+    when its edit window closes, or ``None`` if it can no longer be edited (deleted, rejected).
+    """
     (
         cid,
         article_id,
@@ -260,7 +270,7 @@ def render(
     ) = row
     deleted = status == DELETED
     mine = viewer is not None and viewer == author_id
-    return {
+    out = {
         "id": cid,
         "article_id": article_id,
         "parent_id": parent_id,
@@ -279,3 +289,7 @@ def render(
         "awaiting_review": mine and status in AWAITING,
         "my_reactions": sorted(my_reactions),
     }
+    if mine and edit_window is not None:
+        editable = not deleted and status != REJECTED and created_at is not None
+        out["editable_until"] = iso_time(created_at + edit_window) if editable else None
+    return out

@@ -17,9 +17,17 @@ from server.ids import ARTICLE_ID_PATTERN
 BODY = Field(json_schema_extra={"pattern": NON_BLANK})
 
 
+class ArticleHint(Payload):
+    """What the embedding page says of its article; stored only by the post that creates it."""
+
+    title: str | None = Field(default=None, max_length=500)
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+
+
 class CommentCreate(Payload):
     body: str = BODY
     parent_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
+    article: ArticleHint | None = None
 
 
 class CommentUpdate(Payload):
@@ -105,6 +113,7 @@ def public_comment(
     *,
     viewer: str | None,
     my_reactions: frozenset[str] = frozenset(),
+    edit_window: dt.timedelta | None = None,
 ) -> dict[str, Any]:
     """A comment as readers see it; a deleted one is a placeholder without body or author.
 
@@ -127,7 +136,7 @@ def public_comment(
         comment.reply_count,
         author_name,
     )
-    return render(row, viewer=viewer, my_reactions=my_reactions)
+    return render(row, viewer=viewer, my_reactions=my_reactions, edit_window=edit_window)
 
 
 REACTION_KINDS = frozenset(k.value for k in ReactionKind)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article
-from server.articles.service import check_open, get_or_create_article
+from server.articles.service import check_open, get_or_create_article, new_article_fields
 from server.auth import Principal
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
@@ -70,6 +70,11 @@ def clean_body(raw: str, settings: Settings) -> str:
 
 # Seconds a client is asked to wait when the in-process scorer is behind.
 BACKLOG_RETRY_AFTER = 2
+
+
+def _window(settings: Settings) -> dt.timedelta:
+    """How long after posting its author may edit a comment (``editable_until``)."""
+    return dt.timedelta(seconds=settings.edit_window_seconds)
 
 
 async def check_backlog(jobs: JobQueue, settings: Settings) -> None:
@@ -151,8 +156,9 @@ WITH u AS (
   ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at
   RETURNING id, name, status, suspended_until
 ), created AS (
-  INSERT INTO articles (id, comments, moderation, comment_count, created_at, updated_at)
-  SELECT :aid, 'open', 'post', 0, :now, :now
+  INSERT INTO articles (id, comments, moderation, comment_count, title, url, created_at,
+                        updated_at)
+  SELECT :aid, 'open', 'post', 0, :title, :url, :now, :now
   WHERE NOT EXISTS (SELECT 1 FROM articles WHERE id = :aid)
   ON CONFLICT (id) DO NOTHING
   RETURNING comments, moderation, closes_at
@@ -178,6 +184,8 @@ LEFT JOIN comments e ON e.author_id = :uid AND e.idempotency_key = :key
         bindparam("aid", type_=String()),
         bindparam("pid", type_=BigInteger()),
         bindparam("key", type_=String()),
+        bindparam("title", type_=String()),
+        bindparam("url", type_=String()),
     )
     .columns(
         column("name", String()),
@@ -205,10 +213,14 @@ async def _prepare(
     parent_id: int | None,
     key: str | None,
     now: dt.datetime,
+    created: tuple[str | None, str | None] = (None, None),
 ) -> _Facts:
+    """``created`` is the title and URL of the article if this post creates it."""
     if session.bind.dialect.name != "postgresql":
-        return await _prepare_orm(session, principal, article_id, parent_id, key, now)
+        return await _prepare_orm(session, principal, article_id, parent_id, key, now, created)
     params = {
+        "title": created[0],
+        "url": created[1],
         "uid": principal.sub,
         "name": principal.name,
         "now": now,
@@ -233,6 +245,7 @@ async def _prepare_orm(
     parent_id: int | None,
     key: str | None,
     now: dt.datetime,
+    created: tuple[str | None, str | None] = (None, None),
 ) -> _Facts:
     """The same facts, one statement each (SQLite: no INSERT inside a WITH)."""
     user = await ensure_user(session, principal, now)
@@ -240,7 +253,7 @@ async def _prepare_orm(
     if key is not None:
         mine = (Comment.author_id == principal.sub, Comment.idempotency_key == key)
         existing_id = await session.scalar(select(Comment.id).where(*mine))
-    article = await get_or_create_article(session, article_id)
+    article = await get_or_create_article(session, article_id, title=created[0], url=created[1])
     parent = None
     if parent_id is not None:
         found = await session.get(Comment, parent_id)
@@ -289,26 +302,35 @@ async def post_comment(
     parent_id: int | None,
     idempotency_key: str | None,
     address: str | None = None,
+    article_title: str | None = None,
+    article_url: str | None = None,
 ) -> Posted:
     """Store a comment as ``pending`` and enqueue it for scoring once committed.
 
     ``address`` (the poster's IP) is kept only as a keyed hash, for the spam burst rule.
+    ``article_title`` and ``article_url`` name an article this post creates (never an existing
+    one; the URL only on an embedding site: ``new_article_fields``).
     """
     body = clean_body(body, settings)
     await check_backlog(jobs, settings)
+    window = _window(settings)
     now = utcnow()
     try:
         # Each statement commits by itself: the first only upserts the caller and the article
         # (harmless if the post is then refused), the second stores the comment.
         async with events.statements() as session:
-            facts = await _prepare(session, principal, article_id, parent_id, idempotency_key, now)
+            created = new_article_fields(article_title, article_url, settings.cors_origins)
+            facts = await _prepare(
+                session, principal, article_id, parent_id, idempotency_key, now, created
+            )
             user = facts.user
             if idempotency_key is not None and facts.existing_id is not None:
                 existing = await _replay(
                     session, principal.sub, idempotency_key, article_id, body, parent_id
                 )
                 if existing is not None:
-                    return Posted(public_comment(existing, user.name, viewer=user.id), True)
+                    mine = public_comment(existing, user.name, viewer=user.id, edit_window=window)
+                    return Posted(mine, True)
             check_may_write(user, now)
             check_open(facts.article, now)
             parent, root, depth = None, None, 0
@@ -330,7 +352,8 @@ async def post_comment(
                 comment_id=facts.new_id,
                 ip_hash=address_hash(address, settings.jwt_secret) if address else None,
             )
-            posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
+            out = public_comment(comment, user.name, viewer=user.id, edit_window=window)
+            posted = Posted(out, False)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -341,7 +364,9 @@ async def post_comment(
             )
             if existing is None:
                 raise
-            return Posted(public_comment(existing, principal.name, viewer=principal.sub), True)
+            return Posted(public_comment(
+                existing, principal.name, viewer=principal.sub, edit_window=_window(settings)
+            ), True)
     await enqueue_scoring(jobs, [posted.comment["id"]])
     return posted
 
@@ -404,11 +429,16 @@ async def list_thread(
         awaiting = [] if position else await reads.awaiting_review(session, article_id, viewer)
         ids = parents + [r[0] for p in parents for r in replies.get(p, ())]
         mine = await _my_reactions(session, viewer, ids)
+    window = _window(settings)
     items = []
     for row in page:
-        item = reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE))
+        item = reads.render(
+            row, viewer=viewer, my_reactions=mine.get(row[0], NONE), edit_window=window
+        )
         item["replies"] = [
-            reads.render(r, viewer=viewer, my_reactions=mine.get(r[0], NONE))
+            reads.render(
+                r, viewer=viewer, my_reactions=mine.get(r[0], NONE), edit_window=window
+            )
             for r in replies.get(row[0], [])
         ]
         items.append(item)
@@ -417,7 +447,9 @@ async def list_thread(
         "sort": sort.value,
         "comment_count": count,
         "items": items,
-        "awaiting_review": [reads.render(r, viewer=viewer) for r in awaiting],
+        "awaiting_review": [
+            reads.render(r, viewer=viewer, edit_window=window) for r in awaiting
+        ],
         "next_cursor": _next_cursor(sort, rows, size, len(rows) > size),
     }
 
@@ -451,10 +483,14 @@ async def list_replies(
         page = rows[:size]
         mine = await _my_reactions(session, viewer, [row[0] for row in page])
     more = len(rows) > size and page
+    window = _window(settings)
     return {
         "parent_id": comment_id,
         "items": [
-            reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE)) for row in page
+            reads.render(
+                row, viewer=viewer, my_reactions=mine.get(row[0], NONE), edit_window=window
+            )
+            for row in page
         ],
         "next_cursor": Cursor(s="replies", id=page[-1][0]).encode() if more else None,
     }
@@ -494,7 +530,9 @@ async def edit_comment(
                 "the edit window for this comment has closed", code="edit_window_closed"
             )
         if body == comment.body:
-            return public_comment(comment, user.name, viewer=user.id)
+            return public_comment(
+                comment, user.name, viewer=user.id, edit_window=_window(settings)
+            )
         revising = use_nudge(comment)
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
@@ -508,7 +546,7 @@ async def edit_comment(
             reason="edited by its author; awaiting moderation",
             details={"nudge": "revised"} if revising else None,
         )
-        out = public_comment(comment, user.name, viewer=user.id)
+        out = public_comment(comment, user.name, viewer=user.id, edit_window=_window(settings))
     if revising:
         NUDGED_REVISIONS.inc()
     await enqueue_scoring(jobs, [comment_id])

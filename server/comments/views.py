@@ -102,6 +102,8 @@ async def post_comment(request: web.Request) -> web.Response:
         parent_id=payload.parent_id,
         idempotency_key=key,
         address=client_ip(request),
+        article_title=payload.article.title if payload.article else None,
+        article_url=payload.article.url if payload.article else None,
     )
     headers = {"Idempotent-Replayed": "true"} if posted.replayed else None
     return json_response(posted.comment, status=202, headers=headers)

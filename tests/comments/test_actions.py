@@ -8,6 +8,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 
 from server.comments.models import Comment, CommentStatus, Reaction, Report
+from server.comments.schemas import public_comment
 from server.moderation.models import ModerationAction
 from server.moderation.policy.rules import PolicyConfig
 from tests.conftest import auth
@@ -74,6 +75,41 @@ async def test_edit_refusals(client, token, sessionmaker):
         "/api/v1/comments/424242", json={"body": "x"}, headers=auth(token("amina"))
     )
     assert r.status == 404
+
+
+async def test_editable_until_is_the_authors_own_edit_window(client, token, sessionmaker, settings):
+    """Only the author sees when their window closes: on the post, the edit and the thread."""
+    window = dt.timedelta(seconds=settings.edit_window_seconds)
+    posted = await client.post(
+        "/api/v1/articles/window-1/comments", json={"body": "First"}, headers=auth(token("amina"))
+    )
+    mine = await posted.json()
+    created = dt.datetime.fromisoformat(mine["created_at"])
+    assert dt.datetime.fromisoformat(mine["editable_until"]) == created + window
+    cid = mine["id"]
+    r = await client.patch(
+        f"/api/v1/comments/{cid}", json={"body": "Second"}, headers=auth(token("amina"))
+    )
+    assert (await r.json())["editable_until"] == mine["editable_until"]  # from posting, not editing
+    page = await (
+        await client.get("/api/v1/articles/window-1/comments", headers=auth(token("amina")))
+    ).json()
+    assert [c["editable_until"] for c in page["awaiting_review"]] == [mine["editable_until"]]
+
+    other = await make_comment(sessionmaker, article_id="window-1", author="baraka")
+    page = await (
+        await client.get("/api/v1/articles/window-1/comments", headers=auth(token("amina")))
+    ).json()
+    assert [("editable_until" in c) for c in page["items"] if c["id"] == other] == [False]
+    anonymous = await (await client.get("/api/v1/articles/window-1/comments")).json()
+    assert all("editable_until" not in c for c in anonymous["items"])
+
+    rejected = await make_comment(
+        sessionmaker, article_id="window-1", author="amina", status=CommentStatus.rejected
+    )
+    stored = await _comment(sessionmaker, rejected)
+    out = public_comment(stored, "Amina", viewer="amina", edit_window=window)
+    assert out["editable_until"] is None  # a rejected comment cannot be edited
 
 
 async def test_hidden_comment_of_another_is_not_found(client, token, sessionmaker):

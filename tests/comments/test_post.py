@@ -264,3 +264,40 @@ async def test_post_publishes_its_event_after_storing_and_a_refusal_none(
     assert r.status == 422  # a pending comment takes no replies
     assert seen == [(EventKind.posted, posted, True)]
     assert await count_comments(sessionmaker) == 1
+
+
+async def test_first_post_names_the_article_it_creates(make_client, make_settings, token):
+    """The widget sends the page's title and URL with each post: they name a new article, the
+    URL only on a site allowed to embed Baraza, and never change an existing article."""
+    client = await make_client(make_settings(cors_origins="https://news.example"))
+    headers = auth(token("amina"))
+    hint = {"title": "  Duale meets\n Austin ", "url": "https://news.example/duale-austin"}
+    r = await client.post("/api/v1/articles/named-1/comments",
+                          json={"body": "First!", "article": hint}, headers=headers)
+    assert r.status == 202, await r.text()
+    article = await (await client.get("/api/v1/articles/named-1")).json()
+    assert (article["title"], article["url"]) == (
+        "Duale meets Austin", "https://news.example/duale-austin")
+
+    # A later post cannot rename or re-point it.
+    other = {"title": "Something else", "url": "https://news.example/elsewhere"}
+    r = await client.post("/api/v1/articles/named-1/comments",
+                          json={"body": "Second", "article": other}, headers=auth(token("baraka")))
+    assert r.status == 202
+    article = await (await client.get("/api/v1/articles/named-1")).json()
+    assert (article["title"], article["url"]) == (
+        "Duale meets Austin", "https://news.example/duale-austin")
+
+    # A URL on a site not allowed to embed is left out (the post still goes through).
+    foreign = {"title": "Phish", "url": "https://evil.example/news.example"}
+    r = await client.post("/api/v1/articles/named-2/comments",
+                          json={"body": "Hello", "article": foreign}, headers=headers)
+    assert r.status == 202
+    article = await (await client.get("/api/v1/articles/named-2")).json()
+    assert (article["title"], article["url"]) == ("Phish", None)
+
+    # Not a URL, or an unknown field: 422 like any bad payload.
+    for bad in ({"url": "javascript:alert(1)"}, {"title": "x" * 501}, {"comments": "closed"}):
+        r = await client.post("/api/v1/articles/named-3/comments",
+                              json={"body": "Hi", "article": bad}, headers=headers)
+        assert r.status == 422, bad

@@ -77,8 +77,10 @@ class ServerExited(RuntimeError):
     """The server process ended before it answered (most often: its port was taken)."""
 
 
-def _start_server_once(database_url: str, redis_prefix: str, **env: str) -> ServerProcess:
-    port = free_port()
+def _start_server_once(
+    database_url: str, redis_prefix: str, port: int | None = None, **env: str
+) -> ServerProcess:
+    port = port or free_port()
     environ = {
         **os.environ,
         "BARAZA_DATABASE_URL": database_url,

@@ -9,6 +9,8 @@ article ids and readers instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import os
 import subprocess
 import sys
@@ -29,7 +31,7 @@ import pytest
 from server.auth import mint_token
 from server.settings import Settings
 from tests.conftest import JWT_SECRET, PG_DSN, REDIS_URL, _admin
-from tests.live.conftest import ROOT, ServerProcess, start_server
+from tests.live.conftest import ROOT, ServerProcess, _start_server_once, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "widget" / "node_modules" / "axe-core" / "axe.min.js"
@@ -61,7 +63,9 @@ def host_page(api: str, query: dict[str, str]) -> str:
     if "liveblog" in mounts:
         parts.append(f'<div data-baraza="liveblog" data-article-id="{article}"></div>')
     if "comments" in mounts:
-        parts.append(f'<div data-baraza="comments" data-article-id="{article}" '
+        named = "".join(f' data-article-{k}="{html.escape(query[k])}"'
+                        for k in ("title", "url") if k in query)
+        parts.append(f'<div data-baraza="comments" data-article-id="{article}"{named} '
                      f'data-baraza-login-url="/login"></div>')
     if "counts" in mounts:
         for other in query.get("ids", "").split(","):
@@ -122,6 +126,29 @@ class Stack:
     unlisted: str  # another origin serving the same page
     database_url: str
     redis_prefix: str
+    api_env: dict[str, str]
+
+    def restart_api(self, **env: str) -> None:
+        """Stop the API process and start it again on the same port (with ``env`` on top of
+        the stack's own settings): open pages lose their live connection and reconnect."""
+        port = self.api.port
+        self.api.stop()
+        self.api = _start_server_once(self.database_url, self.redis_prefix, port=port,
+                                      **{**self.api_env, **env})
+
+    @contextlib.contextmanager
+    def api_down(self) -> Iterator[None]:
+        """The page's API process is down meanwhile; calls go to a sibling process (same
+        database and Redis). After it, the API runs again on its own port."""
+        port = self.api.port
+        self.api.stop()
+        self.api = start_server(self.database_url, self.redis_prefix, **self.api_env)
+        try:
+            yield
+        finally:
+            self.api.stop()
+            self.api = _start_server_once(self.database_url, self.redis_prefix, port=port,
+                                          **self.api_env)
 
     def page(self, article: str, *, reader: str | None = None, origin: str | None = None,
              **query: str) -> str:
@@ -211,15 +238,18 @@ def stack() -> Iterator[Stack]:
     api = None
     try:
         upgrade(url)
-        api = start_server(
-            url, prefix, BARAZA_CORS_ORIGINS=host, BARAZA_THREAD_CACHE_SECONDS="0",
-            BARAZA_LIVEBLOG_PAGE_CACHE_SECONDS="0", BARAZA_LIVEBLOG_CACHE_SECONDS="0",
-            BARAZA_PRESENCE_INTERVAL_SECONDS="0.5",
-        )
+        api_env = {
+            "BARAZA_CORS_ORIGINS": host, "BARAZA_THREAD_CACHE_SECONDS": "0",
+            "BARAZA_LIVEBLOG_PAGE_CACHE_SECONDS": "0", "BARAZA_LIVEBLOG_CACHE_SECONDS": "0",
+            "BARAZA_PRESENCE_INTERVAL_SECONDS": "0.5",
+        }
+        api = start_server(url, prefix, **api_env)
         for site in sites:
             site.RequestHandlerClass.api = api.base
-        yield Stack(api=api, host=host, unlisted=f"http://127.0.0.1:{unlisted_port}",
-                    database_url=url, redis_prefix=prefix)
+        built = Stack(api=api, host=host, unlisted=f"http://127.0.0.1:{unlisted_port}",
+                      database_url=url, redis_prefix=prefix, api_env=api_env)
+        yield built
+        api = built.api  # restarted by a test, perhaps
     finally:
         for site in sites:
             site.shutdown()

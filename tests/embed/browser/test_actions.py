@@ -3,6 +3,7 @@ refreshed on a 401; the server's errors shown inline."""
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 from playwright.sync_api import expect
@@ -125,3 +126,57 @@ def test_on_token_expired_is_called_on_a_401_and_before_exp(
                        ttl_seconds=61)
     with page.expect_request(lambda r: r.url.endswith("/session?reader=amina"), timeout=TIMEOUT):
         page.evaluate("t => window.Baraza.setToken(t)", short)
+
+
+def _age(stack: Stack, comment_id: int, seconds: int) -> None:
+    """Make a comment ``seconds`` old (the stack's own database, through psql)."""
+    database = stack.database_url.rsplit("/", 1)[1]
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database, "-qc",
+         f"UPDATE comments SET created_at = now() - interval '{seconds} seconds' "
+         f"WHERE id = {comment_id}"],
+        check=True, capture_output=True,
+    )
+
+
+def test_edit_is_offered_only_within_the_window(stack: Stack, context: Any, article: str
+                                                ) -> None:
+    window = 900  # BARAZA_EDIT_WINDOW_SECONDS
+    old = stack.published(article, "kamau", "Posted two hours ago.")
+    closing = stack.published(article, "kamau", "Its window closes in a few seconds.")
+    fresh = stack.published(article, "kamau", "Posted just now.")
+    _age(stack, old, 2 * 3600)
+    _age(stack, closing, window - 6)
+    page = context.new_page()
+    page.goto(stack.page(article, reader="kamau", mounts="comments"))
+    expect(comment(page, fresh).get_by_role("button", name="Edit")).to_be_visible()
+    expect(comment(page, old).get_by_role("button", name="Delete")).to_be_visible()
+    expect(comment(page, old).get_by_role("button", name="Edit")).to_have_count(0)
+    # Offered while open, withdrawn when the window closes (no reload, no click).
+    expect(comment(page, closing).get_by_role("button", name="Edit")).to_be_visible()
+    expect(comment(page, closing).get_by_role("button", name="Edit")).to_have_count(
+        0, timeout=TIMEOUT)
+    expect(comment(page, fresh).get_by_role("button", name="Edit")).to_be_visible()
+
+
+def test_first_post_names_a_new_article(stack: Stack, context: Any, article: str) -> None:
+    """data-article-title/-url travel with the first post: they name the article it creates
+    (a relative URL resolved against the page), and a later page cannot rename it."""
+    page = context.new_page()
+    page.goto(stack.page(article, reader="kamau", mounts="comments",
+                         title="Duale meets Austin", url="/news/duale-austin"))
+    page.get_by_label("Write a comment").fill("The first comment on this story.")
+    page.get_by_role("button", name="Post").click()
+    expect(page.locator(".bz-awaiting-list")).to_contain_text("The first comment")
+    named = stack.call("GET", f"/articles/{article}")
+    assert (named["title"], named["url"]) == ("Duale meets Austin",
+                                              f"{stack.host}/news/duale-austin")
+
+    other = context.new_page()
+    other.goto(stack.page(article, reader="njeri", mounts="comments",
+                          title="Renamed by a reader", url="https://elsewhere.example/"))
+    other.get_by_label("Write a comment").fill("A second comment.")
+    other.get_by_role("button", name="Post").click()
+    expect(other.locator(".bz-awaiting-list")).to_contain_text("A second comment.")
+    again = stack.call("GET", f"/articles/{article}")
+    assert (again["title"], again["url"]) == (named["title"], named["url"])

@@ -1,7 +1,7 @@
 // The one typed client of Baraza's HTTP API. A 401 asks the host for a new token once.
 import type { Session } from "./session";
 import type {
-  Article, Comment, LiveBlogPage, ReactionCounts, ReactionKind, RepliesPage, ReportReason,
+  Article, ArticleHint, Comment, LiveBlogPage, ReactionCounts, ReactionKind, RepliesPage, ReportReason,
   Sort, ThreadPage,
 } from "./types";
 
@@ -67,9 +67,10 @@ export class Api {
   }
 
   // The Idempotency-Key makes a retried click, or the retry after a token refresh, post once.
-  post(articleId: string, body: string, parentId: number | null, idempotencyKey: string): Promise<Comment> {
+  // `article` (the page's title and URL) names the article only if this post creates it.
+  post(articleId: string, body: string, parentId: number | null, idempotencyKey: string, article?: ArticleHint): Promise<Comment> {
     return this.request("POST", `/articles/${enc(articleId)}/comments`,
-      { body, parent_id: parentId ?? undefined }, { "Idempotency-Key": idempotencyKey });
+      { body, parent_id: parentId ?? undefined, article }, { "Idempotency-Key": idempotencyKey });
   }
 
   edit(commentId: number, body: string): Promise<Comment> {
@@ -92,7 +93,8 @@ export class Api {
     return this.request("GET", `/articles/counts?ids=${ids.map(enc).join(",")}`);
   }
 
-  liveblog(articleId: string, cursor: string | null): Promise<LiveBlogPage> {
-    return this.request("GET", `/articles/${enc(articleId)}/liveblog` + (cursor ? `?cursor=${enc(cursor)}` : ""));
+  liveblog(articleId: string, cursor: string | null, keyEvents = false): Promise<LiveBlogPage> {
+    const query = [keyEvents ? "key_events=true" : "", cursor ? `cursor=${enc(cursor)}` : ""].filter(Boolean).join("&");
+    return this.request("GET", `/articles/${enc(articleId)}/liveblog` + (query ? `?${query}` : ""));
   }
 }

@@ -81,9 +81,24 @@ const en = {
   networkError: "Could not reach the comments server. Check your connection and try again.",
   sessionExpired: "Your session has expired. Please sign in again.",
   dismiss: "Dismiss",
+  nudgeOffered: "Your comment is waiting for a moderator because it may contain {kinds}. You can revise it once before {time}; the new text is checked again.",
+  nudgeRevised: "Thank you. Your revised comment is being checked again.",
+  nudgeApproved: "Your revised comment was published.",
+  nudgeHeld: "Your revised comment is still waiting for a moderator.",
+  nudgeRejected: "Your comment was not published.",
+  revise: "Revise my comment",
+  label_toxicity: "toxic language",
+  label_severe_toxicity: "severely toxic language",
+  label_obscene: "obscene language",
+  label_threat: "threatening language",
+  label_insult: "insults",
+  label_identity_attack: "attacks on a group",
+  label_sexual_explicit: "sexually explicit language",
 };
 
 export type Key = keyof typeof en;
+
+export const isKey = (key: string): key is Key => key in en;
 export type Catalogue = Record<Key, string>;
 
 const sw: Catalogue = {
@@ -166,6 +181,19 @@ const sw: Catalogue = {
   networkError: "Imeshindikana kufikia seva ya maoni. Angalia mtandao wako ujaribu tena.",
   sessionExpired: "Muda wako umekwisha. Tafadhali ingia tena.",
   dismiss: "Funga",
+  nudgeOffered: "Maoni yako yanasubiri msimamizi kwa sababu huenda yana {kinds}. Unaweza kuyarekebisha mara moja kabla ya saa {time}; maandishi mapya yatakaguliwa tena.",
+  nudgeRevised: "Asante. Maoni yako yaliyorekebishwa yanakaguliwa tena.",
+  nudgeApproved: "Maoni yako yaliyorekebishwa yamechapishwa.",
+  nudgeHeld: "Maoni yako yaliyorekebishwa bado yanasubiri msimamizi.",
+  nudgeRejected: "Maoni yako hayakuchapishwa.",
+  revise: "Rekebisha maoni yangu",
+  label_toxicity: "lugha ya kuudhi",
+  label_severe_toxicity: "lugha ya kuudhi sana",
+  label_obscene: "lugha chafu",
+  label_threat: "vitisho",
+  label_insult: "matusi",
+  label_identity_attack: "mashambulizi dhidi ya kundi la watu",
+  label_sexual_explicit: "maudhui ya ngono",
 };
 
 const CATALOGUES: Record<string, Catalogue> = { en, sw };

@@ -10,6 +10,7 @@ import { Thread } from "./comments/Thread";
 import { LiveBlog } from "./liveblog/LiveBlog";
 import { Session } from "./session";
 import css from "./style.css";
+import type { ArticleHint } from "./types";
 
 declare global {
   interface Window {
@@ -70,6 +71,20 @@ function boot(): BarazaGlobal {
     };
   };
 
+  // An absolute http(s) URL (a relative one resolved against the page) and at most 500
+  // characters of title, so a sloppy attribute never makes a post fail validation.
+  const articleHint = (title?: string, url?: string): ArticleHint | undefined => {
+    let href: string | undefined;
+    try {
+      href = url ? new URL(url, location.href).href : undefined;
+    } catch {
+      href = undefined;
+    }
+    if (href && (!/^https?:/.test(href) || href.length > 2000)) href = undefined;
+    const name = title?.trim().slice(0, 500) || undefined;
+    return name || href ? { title: name, url: href } : undefined;
+  };
+
   const mount = (root: ParentNode = document) => {
     const counts: HTMLElement[] = [];
     root.querySelectorAll<HTMLElement>("[data-baraza]").forEach((el) => {
@@ -86,9 +101,10 @@ function boot(): BarazaGlobal {
       el.classList.add("baraza");
       el.setAttribute("lang", env.lang);
       const maxDepth = Number(el.dataset.barazaMaxDepth) || 3;
+      const article = articleHint(el.dataset.articleTitle, el.dataset.articleUrl);
       render(
         <EnvContext.Provider value={env}>
-          {kind === "comments" ? <Thread articleId={articleId} maxDepth={maxDepth} /> : <LiveBlog articleId={articleId} />}
+          {kind === "comments" ? <Thread articleId={articleId} maxDepth={maxDepth} article={article} /> : <LiveBlog articleId={articleId} />}
         </EnvContext.Provider>,
         el,
       );

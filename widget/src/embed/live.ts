@@ -28,6 +28,7 @@ const SSE_EVENTS = [
   "subscribed", "presence", "error", "comment.published", "comment.updated", "comment.removed",
   "comment.reactions", "comment.featured", "liveblog.post.published", "liveblog.post.updated",
   "liveblog.post.deleted", "liveblog.status", "reader.decided", "reader.replied", "reader.featured",
+  "comment.nudged",
 ];
 
 export type Transport = "websocket" | "sse" | "connecting";
@@ -39,6 +40,9 @@ export class Live {
   // A socket counts as working once the server has said something on it: a proxy that
   // accepts the upgrade and drops it at once is as blocked as one that refuses it.
   private healthy = false;
+  // WebSockets reached the server once on this page: later failures are the server's (a
+  // restart, a deploy), not a proxy's, so the page keeps backing off instead of moving to SSE.
+  private worked = false;
   private failures = 0;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -110,6 +114,7 @@ export class Live {
     ws.onmessage = (message) => {
       if (!this.healthy) {
         this.healthy = true;
+        this.worked = true;
         this.failures = 0;
         this.attempt = 0;
       }
@@ -124,7 +129,7 @@ export class Live {
   }
 
   private failed(): void {
-    if (this.failures >= WS_FAILURES_BEFORE_SSE) return this.fallBack();
+    if (!this.worked && this.failures >= WS_FAILURES_BEFORE_SSE) return this.fallBack();
     if (!this.channels.size) return;
     const base = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
     this.attempt += 1;
@@ -160,8 +165,14 @@ export class Live {
   private dispatch(channel: Channel, message: ServerMessage): void {
     switch (message.op) {
       case "subscribed":
-        if (channel.offset !== null && !message.recovered) channel.handlers.forEach((h) => h.resync?.());
-        channel.offset = message.offset;
+        if (channel.offset === null) {
+          channel.offset = message.offset;
+        } else if (!message.recovered) {
+          channel.handlers.forEach((h) => h.resync?.());
+          channel.offset = message.offset;
+        }
+        // Recovered: the replay of what was missed follows, each event moving the offset on
+        // (taking the head's offset here would drop the replay as already seen).
         break;
       case "event":
         if (channel.offset !== null && message.offset <= channel.offset) return;

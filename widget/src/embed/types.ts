@@ -26,6 +26,8 @@ export interface Comment {
   mine?: boolean;
   awaiting_review?: boolean;
   my_reactions?: ReactionKind[];
+  /** The author's own comments: when the edit window closes (null: no longer editable). */
+  editable_until?: string | null;
   replies?: Comment[];
   /** Where "more replies" continues (client-side only; null when all are loaded). */
   replies_cursor?: string | null;
@@ -51,6 +53,12 @@ export interface Article {
   comments: "open" | "closed";
   open: boolean;
   comment_count: number;
+}
+
+/** data-article-title / data-article-url: sent with a post, used if it creates the article. */
+export interface ArticleHint {
+  title?: string;
+  url?: string;
 }
 
 export interface ReactionCounts {

@@ -1,13 +1,15 @@
 // One comment as a reader sees it, with its actions and its replies.
-import { useState } from "preact/hooks";
-import { errorText, formatTime, useEnv } from "../env";
+import { useEffect, useState } from "preact/hooks";
+import { errorText, formatTime, useEnv, type Env } from "../env";
+import { isKey } from "../i18n";
 import { REACTIONS, type Comment, type ReactionKind } from "../types";
 import { Composer } from "./Composer";
 import { ReportForm } from "./ReportForm";
-import type { Action } from "./store";
+import type { Action, Nudge } from "./store";
 
 interface Props {
   comment: Comment;
+  nudges: Record<number, Nudge>;
   dispatch(action: Action): void;
   onReply(parentId: number, body: string): Promise<void>;
   maxDepth: number;
@@ -15,7 +17,42 @@ interface Props {
 
 type Mode = "read" | "reply" | "edit" | "report" | "confirmDelete";
 
-export function CommentItem({ comment: c, dispatch, onReply, maxDepth }: Props) {
+const NEVER = 2 ** 31 - 1; // setTimeout's longest delay
+
+/** Re-renders once `until` (epoch ms) has passed, so a closing window hides its button. */
+function useUntil(until: number): boolean {
+  const [, rerender] = useState(0);
+  const left = until - Date.now();
+  useEffect(() => {
+    if (left <= 0 || left > NEVER) return undefined;
+    const timer = setTimeout(() => rerender((n) => n + 1), left + 50);
+    return () => clearTimeout(timer);
+  }, [until]);
+  return left > 0;
+}
+
+// The kinds of language, in the reader's language (label names only, never scores).
+function kinds(env: Env, labels: string[]): string {
+  return labels.map((label) => {
+    const key = `label_${label}`;
+    return isKey(key) ? env.t(key) : label;
+  }).join(", ");
+}
+
+function NudgeBox({ nudge, canRevise, onRevise }: { nudge: Nudge; canRevise: boolean; onRevise(): void }) {
+  const env = useEnv();
+  const { t, lang } = env;
+  const time = new Date(nudge.until).toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+  const key = ({ offered: "nudgeOffered", revised: "nudgeRevised", approved: "nudgeApproved", held: "nudgeHeld", rejected: "nudgeRejected" } as const)[nudge.state];
+  return (
+    <div class={`bz-nudge bz-nudge-${nudge.state}`} role="status">
+      <p>{t(key, { kinds: kinds(env, nudge.labels), time })}</p>
+      {nudge.state === "offered" && canRevise && <button type="button" class="bz-button bz-primary" onClick={onRevise}>{t("revise")}</button>}
+    </div>
+  );
+}
+
+export function CommentItem({ comment: c, nudges, dispatch, onReply, maxDepth }: Props) {
   const env = useEnv();
   const { t, lang, session } = env;
   const [mode, setMode] = useState<Mode>("read");
@@ -26,6 +63,10 @@ export function CommentItem({ comment: c, dispatch, onReply, maxDepth }: Props) 
   const replies = c.replies || [];
   const moreReplies = c.replies_cursor !== null && c.reply_count > replies.length;
   const headingId = `baraza-c${c.id}-by`;
+  // Edit only within the window the server announced for the author's own comment.
+  const canEdit = useUntil(c.mine && c.editable_until ? Date.parse(c.editable_until) : 0) && !!c.mine;
+  const nudge = c.mine ? nudges[c.id] : undefined;
+  const canRevise = useUntil(nudge ? Date.parse(nudge.until) : 0) && canEdit;
 
   const act = async (fn: () => Promise<void>) => {
     setError(null);
@@ -67,6 +108,7 @@ export function CommentItem({ comment: c, dispatch, onReply, maxDepth }: Props) 
             onSubmit={async (body) => {
               const updated = await env.api.edit(c.id, body);
               dispatch({ type: "updated", comment: { ...updated, mine: true } });
+              if (nudge?.state === "offered") dispatch({ type: "revised", id: c.id });
               setMode("read");
             }} />
         ) : (
@@ -88,17 +130,18 @@ export function CommentItem({ comment: c, dispatch, onReply, maxDepth }: Props) 
               })}
             </div>
             {signedIn && c.depth < maxDepth && <button type="button" class="bz-link" aria-expanded={mode === "reply"} onClick={() => setMode(mode === "reply" ? "read" : "reply")}>{t("reply")}</button>}
-            {c.mine && <button type="button" class="bz-link" onClick={() => setMode("edit")}>{t("edit")}</button>}
+            {canEdit && <button type="button" class="bz-link" onClick={() => setMode("edit")}>{t("edit")}</button>}
             {c.mine && <button type="button" class="bz-link" onClick={() => setMode("confirmDelete")}>{t("delete")}</button>}
             {signedIn && !c.mine && <button type="button" class="bz-link" aria-expanded={mode === "report"} onClick={() => setMode(mode === "report" ? "read" : "report")}>{t("report")}</button>}
           </div>
         )}
         {c.awaiting_review && c.mine && !deleted && (
           <div class="bz-actions">
-            <button type="button" class="bz-link" onClick={() => setMode("edit")}>{t("edit")}</button>
+            {canEdit && <button type="button" class="bz-link" onClick={() => setMode("edit")}>{t("edit")}</button>}
             <button type="button" class="bz-link" onClick={() => setMode("confirmDelete")}>{t("delete")}</button>
           </div>
         )}
+        {nudge && !deleted && mode !== "edit" && <NudgeBox nudge={nudge} canRevise={canRevise} onRevise={() => setMode("edit")} />}
         {mode === "confirmDelete" && (
           <div class="bz-confirm" role="group" aria-label={t("confirmDelete")}>
             <span>{t("confirmDelete")}</span>
@@ -127,7 +170,7 @@ export function CommentItem({ comment: c, dispatch, onReply, maxDepth }: Props) 
       )}
       {!collapsed && replies.length > 0 && (
         <ul class="bz-replies">
-          {replies.map((r) => <CommentItem key={r.id} comment={r} dispatch={dispatch} onReply={onReply} maxDepth={maxDepth} />)}
+          {replies.map((r) => <CommentItem key={r.id} comment={r} nudges={nudges} dispatch={dispatch} onReply={onReply} maxDepth={maxDepth} />)}
         </ul>
       )}
       {!collapsed && moreReplies && (

@@ -1,7 +1,7 @@
 // The comments mount: the thread of an article, its composer and its live updates.
 import { useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
 import { errorText, useEnv } from "../env";
-import type { Comment, LiveEvent, Sort } from "../types";
+import type { ArticleHint, Comment, LiveEvent, Sort } from "../types";
 import { CommentItem } from "./CommentItem";
 import { Composer } from "./Composer";
 import { initialState, reduce, type Action } from "./store";
@@ -10,6 +10,7 @@ import { featuredFirst } from "./tree";
 interface Props {
   articleId: string;
   maxDepth: number;
+  article?: ArticleHint;
 }
 
 function useReader() {
@@ -47,6 +48,8 @@ function onReaderEvent(event: LiveEvent, articleId: string, dispatch: (a: Action
       return dispatch({ type: "decided", id, status: String(data.status), comment: (data.comment as Comment | undefined) || null });
     case "reader.replied":
       return dispatch({ type: "notice", notice: { key: "replyNotice", name: String(data.author_name || ""), commentId: Number(data.reply_id) } });
+    case "comment.nudged":
+      return dispatch({ type: "nudged", id, labels: (data.labels as string[] | undefined) || [], until: String(data.revise_until) });
     case "reader.featured":
       if (data.featured === true) dispatch({ type: "notice", notice: { key: "featuredNotice", commentId: id } });
       return undefined;
@@ -55,7 +58,7 @@ function onReaderEvent(event: LiveEvent, articleId: string, dispatch: (a: Action
   }
 }
 
-export function Thread({ articleId, maxDepth }: Props) {
+export function Thread({ articleId, maxDepth, article }: Props) {
   const env = useEnv();
   const { t, api, live } = env;
   const reader = useReader();
@@ -116,7 +119,7 @@ export function Thread({ articleId, maxDepth }: Props) {
 
   const post = async (body: string, parentId: number | null) => {
     const key = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-    const comment = await api.post(articleId, body, parentId, key);
+    const comment = await api.post(articleId, body, parentId, key, parentId === null ? article : undefined);
     dispatch({ type: "posted", comment: { ...comment, mine: true, awaiting_review: comment.status !== "approved" } });
   };
 
@@ -156,7 +159,7 @@ export function Thread({ articleId, maxDepth }: Props) {
       )}
       {state.awaiting.length > 0 && (
         <ul class="bz-list bz-awaiting-list" aria-label={t("awaitingReviewLong")}>
-          {state.awaiting.map((c) => <CommentItem key={c.id} comment={{ ...c, mine: true, awaiting_review: true }} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
+          {state.awaiting.map((c) => <CommentItem key={c.id} comment={{ ...c, mine: true, awaiting_review: true }} nudges={state.nudges} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
         </ul>
       )}
       {fresh > 0 && (
@@ -171,7 +174,7 @@ export function Thread({ articleId, maxDepth }: Props) {
       )}
       {state.status === "ready" && !items.length && !state.awaiting.length && <p class="bz-empty">{t("noComments")}</p>}
       <ul class="bz-list">
-        {items.map((c) => <CommentItem key={c.id} comment={c} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
+        {items.map((c) => <CommentItem key={c.id} comment={c} nudges={state.nudges} dispatch={dispatch} onReply={(p, b) => post(b, p)} maxDepth={maxDepth} />)}
       </ul>
       {state.cursor && <button type="button" class="bz-button bz-more" onClick={loadMore}>{t("loadMore")}</button>}
     </section>

@@ -11,6 +11,13 @@ export interface Notice {
   commentId?: number;
 }
 
+/** A held comment its author may revise once (issue 12's nudge), then what became of it. */
+export interface Nudge {
+  labels: string[];
+  until: string;
+  state: "offered" | "revised" | "approved" | "held" | "rejected";
+}
+
 export interface ThreadState {
   status: "loading" | "ready" | "failed";
   open: boolean;
@@ -22,11 +29,12 @@ export interface ThreadState {
   count: number;
   presence: number | null;
   notices: Notice[];
+  nudges: Record<number, Nudge>;
 }
 
 export const initialState = (sort: Sort): ThreadState => ({
   status: "loading", open: true, sort, items: [], awaiting: [], fresh: [], cursor: null,
-  count: 0, presence: null, notices: [],
+  count: 0, presence: null, notices: [], nudges: {},
 });
 
 export type Action =
@@ -44,6 +52,8 @@ export type Action =
   | { type: "showFresh" }
   | { type: "presence"; count: number }
   | { type: "decided"; id: number; status: string; comment: Comment | null }
+  | { type: "nudged"; id: number; labels: string[]; until: string }
+  | { type: "revised"; id: number }
   | { type: "notice"; notice: Omit<Notice, "id"> }
   | { type: "dismiss"; id: number };
 
@@ -63,7 +73,9 @@ function publish(state: ThreadState, comment: Comment): ThreadState {
   }
   const mine = state.awaiting.find((c) => c.id === comment.id);
   const awaiting = state.awaiting.filter((c) => c.id !== comment.id);
-  const entry: Comment = mine ? { ...comment, mine: true, awaiting_review: false, my_reactions: [] } : comment;
+  const entry: Comment = mine
+    ? { ...comment, mine: true, awaiting_review: false, my_reactions: [], editable_until: mine.editable_until }
+    : comment;
   if (comment.parent_id !== null) {
     return { ...state, awaiting, items: addReply(state.items, entry) };
   }
@@ -73,6 +85,15 @@ function publish(state: ThreadState, comment: Comment): ThreadState {
   }
   // Someone else's: held under the bar so the text being read does not move.
   return { ...state, awaiting, fresh: [...state.fresh, entry] };
+}
+
+// A nudged comment's outcome: the decision after its revision, or a moderator's before it.
+function settle(state: ThreadState, id: number, status: string): ThreadState {
+  const nudge = state.nudges[id];
+  if (!nudge) return state;
+  const next = status === "revised" || nudge.state === "revised" || status !== "held" ? status : nudge.state;
+  if (!["revised", "approved", "held", "rejected"].includes(next)) return state;
+  return { ...state, nudges: { ...state.nudges, [id]: { ...nudge, state: next as Nudge["state"] } } };
 }
 
 export function reduce(state: ThreadState, action: Action): ThreadState {
@@ -141,6 +162,7 @@ export function reduce(state: ThreadState, action: Action): ThreadState {
     case "presence":
       return { ...state, presence: action.count };
     case "decided": {
+      state = settle(state, action.id, action.status);
       if (action.status === "approved") {
         const next = action.comment ? publish(state, action.comment) : state;
         return notify(next, { key: "approvedNotice", commentId: action.id });
@@ -151,6 +173,10 @@ export function reduce(state: ThreadState, action: Action): ThreadState {
       }
       return state; // held: still awaiting review, as shown
     }
+    case "nudged":
+      return { ...state, nudges: { ...state.nudges, [action.id]: { labels: action.labels, until: action.until, state: "offered" } } };
+    case "revised":
+      return settle(state, action.id, "revised");
     case "notice":
       return notify(state, action.notice);
     case "dismiss":

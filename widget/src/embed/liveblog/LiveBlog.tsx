@@ -74,10 +74,15 @@ export function LiveBlog({ articleId }: { articleId: string }) {
   const [keyOnly, setKeyOnly] = useState(false);
   const [absent, setAbsent] = useState(false);
   const loaded = useRef(false);
+  // Key events only asks the server for them (older ones may be pages away), not a filter of
+  // what happens to be loaded.
+  const keyRef = useRef(false);
 
   const load = useCallback(async () => {
+    const key = keyRef.current;
     try {
-      const page = await api.liveblog(articleId, null);
+      const page = await api.liveblog(articleId, null, key);
+      if (keyRef.current !== key) return;
       loaded.current = true;
       const items = page.items.filter((p) => !p.deleted && p.id !== page.pinned?.id);
       setState({ blog: page.liveblog, pinned: page.pinned, items, fresh: [], cursor: page.next_cursor });
@@ -102,7 +107,7 @@ export function LiveBlog({ articleId }: { articleId: string }) {
 
   const older = async () => {
     try {
-      const page = await api.liveblog(articleId, state.cursor);
+      const page = await api.liveblog(articleId, state.cursor, keyRef.current);
       setState((s) => ({ ...s, items: [...s.items, ...page.items.filter((p) => !p.deleted && !s.items.some((q) => q.id === p.id))], cursor: page.next_cursor }));
     } catch (failure) {
       setError(errorText(env, failure));
@@ -120,7 +125,11 @@ export function LiveBlog({ articleId }: { articleId: string }) {
         <h2 id={`baraza-lb-${articleId}`} class="bz-title">{blog?.title || t("liveUpdates")}</h2>
         {blog?.status === "live" && <span class="bz-badge bz-badge-live">{t("liveNow")}</span>}
         <label class="bz-sort">
-          <input type="checkbox" checked={keyOnly} onChange={(e) => setKeyOnly((e.currentTarget as HTMLInputElement).checked)} />
+          <input type="checkbox" checked={keyOnly} onChange={(e) => {
+            keyRef.current = (e.currentTarget as HTMLInputElement).checked;
+            setKeyOnly(keyRef.current);
+            void load();
+          }} />
           <span>{t("keyEventsOnly")}</span>
         </label>
       </div>
