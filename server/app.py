@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from server import health
 from server.articles import views as article_views
@@ -23,6 +22,7 @@ from server.metrics import metrics_middleware
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
+from server.redis_client import connect_redis
 from server.settings import Settings
 from server.typedefs import (
     ENGINE,
@@ -50,7 +50,7 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings)
     app[REDIS] = redis
     if redis is None:
         app[JOBS] = MemoryJobQueue()

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.errors import TooManyRequests
@@ -24,6 +24,13 @@ class RateLimiter:
         self._storage: Storage
         if settings.redis_url is None:
             self._storage = MemoryStorage()
+        elif settings.redis_cluster:
+            # Each limit is one key (its Lua scripts touch no other), so any slot will do.
+            self._storage = RedisClusterStorage(
+                "async+redis+cluster://" + settings.redis_url.split("://", 1)[1].split("/")[0],
+                implementation="redispy",
+                key_prefix=settings.redis_prefix + "ratelimit",
+            )
         else:
             self._storage = RedisStorage(
                 "async+" + settings.redis_url,

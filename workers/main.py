@@ -15,13 +15,13 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from server.db import create_engine, create_sessionmaker
 from server.jobs.redis import RedisJobQueue
 from server.live.coalesce import CoalescingChannels
 from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
+from server.redis_client import AnyRedis, connect_redis
 from server.settings import Settings
 from server.typedefs import CHANNELS, JOBS, READINESS_CHECKS, REDIS, SESSIONMAKER, SETTINGS
 from workers.heartbeat import remote_scorer_check
@@ -51,7 +51,9 @@ async def _worker(settings: Settings, concurrency: int) -> int:
     scorer = await _load_scorer(settings)
     metrics_server = _start_metrics(settings.worker_metrics_port)
     engine = create_engine(settings)
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings)
+    if redis is None:
+        return 2
     channels = _worker_channels(settings, redis)
     try:
         service = ScoringService(
@@ -108,7 +110,7 @@ def _start_metrics(port: int) -> Any:
     return server
 
 
-def _worker_channels(settings: Settings, redis: Redis) -> CoalescingChannels:
+def _worker_channels(settings: Settings, redis: AnyRedis) -> CoalescingChannels:
     """The broker that reaches every server process (publishing needs no hub)."""
     return publisher(RedisChannelBroker(
         redis, settings.redis_prefix,

@@ -13,11 +13,10 @@ import socket
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-
 from server.db import Sessionmaker
 from server.jobs.base import JobQueue
 from server.live.base import ChannelBroker
+from server.redis_client import AnyRedis
 from server.settings import Settings
 from workers.consumer import Consumer, ConsumerConfig
 from workers.heartbeat import run_heartbeat
@@ -46,7 +45,7 @@ class ScoringService:
         sessionmaker: Sessionmaker,
         jobs: JobQueue,
         channels: ChannelBroker,
-        redis: Redis | None,
+        redis: AnyRedis | None,
         scorer: Scorer,
         concurrency: int,
     ) -> None:

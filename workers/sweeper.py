@@ -15,12 +15,12 @@ import logging
 import os
 import uuid
 
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from server.comments.models import Comment, CommentStatus
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import JobQueue
+from server.redis_client import AnyRedis
 from server.settings import Settings
 from workers import metrics
 
@@ -39,7 +39,7 @@ class Sweeper:
         sessionmaker: Sessionmaker,
         jobs: JobQueue,
         settings: Settings,
-        redis: Redis | None,
+        redis: AnyRedis | None,
         stopping: asyncio.Event,
     ) -> None:
         self._sessionmaker = sessionmaker

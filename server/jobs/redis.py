@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from server.jobs.base import DeadJob, Job
+from server.redis_client import AnyRedis
 
 GROUP = "scorers"
 
 
 class RedisJobQueue:
-    def __init__(self, redis: Redis, prefix: str, *, maxlen: int = 1_000_000) -> None:
+    def __init__(self, redis: AnyRedis, prefix: str, *, maxlen: int = 1_000_000) -> None:
         self._redis = redis
         self.stream = f"{prefix}jobs:score"
         self.dead_stream = f"{prefix}jobs:score:dead"
@@ -47,7 +47,8 @@ class RedisJobQueue:
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Job]:
         await self.ensure_group()
         try:
-            reply = await self._redis.xreadgroup(
+            # Any: redis-py 7 and 8 type stream replies differently (and loosely).
+            reply: Any = await self._redis.xreadgroup(
                 GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms or None
             )
         except ResponseError as exc:
@@ -116,7 +117,7 @@ class RedisJobQueue:
         await self.ack([job.id])
 
     async def dead_letters(self, count: int = 100) -> list[DeadJob]:
-        rows = await self._redis.xrevrange(self.dead_stream, count=count)
+        rows: Any = await self._redis.xrevrange(self.dead_stream, count=count)
         return [
             DeadJob(
                 id=_text(fields[b"job_id"]),

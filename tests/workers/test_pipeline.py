@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from server.articles.models import Article
@@ -13,7 +14,7 @@ from server.jobs.redis import RedisJobQueue
 from server.live.base import MODERATION_CHANNEL, EventType, article_channel
 from server.moderation.models import ModerationAction
 from server.users.models import User
-from tests.conftest import auth
+from tests.conftest import BOTH_REDIS, auth
 from tests.factories import make_comment
 from tests.workers.pipeline_support import (
     BrokenScorer,
@@ -28,6 +29,8 @@ from tests.workers.pipeline_support import (
 from workers.consumer import Consumer, ConsumerConfig
 from workers.judge import PolicyJudge
 from workers.pipeline import Pipeline
+
+pytestmark = pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
 
 
 def _pipeline(sessionmaker, scorer=None, channels=None) -> Pipeline:
