@@ -84,6 +84,26 @@ def database_url() -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+# ``pytest.mark.parametrize("database_target", BOTH_DATABASES, indirect=True)``: the app talks
+# to Postgres directly, or through PgBouncer in transaction pooling (migrations stay direct).
+BOTH_DATABASES = ["direct", "pgbouncer"]
+
+
+@pytest.fixture(scope="session")
+def database_target(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
+    """Settings overrides naming the database the app under test uses."""
+    if getattr(request, "param", "direct") == "direct":
+        return {"database_url": database_url}
+    if not PGBOUNCER_DSN:
+        pytest.skip("no PgBouncer: run scripts/engines and set BARAZA_TEST_PGBOUNCER")
+    name = database_url.rsplit("/", 1)[1]
+    return {
+        "database_url": f"postgresql+asyncpg://{PGBOUNCER_DSN.split('://', 1)[1]}/{name}",
+        "database_pooler": "pgbouncer",
+        "database_direct_url": database_url,
+    }
+
+
 @pytest.fixture(scope="session")
 def redis_prefix() -> str:
     return f"test:{uuid.uuid4().hex[:10]}:"
@@ -91,11 +111,11 @@ def redis_prefix() -> str:
 
 @pytest.fixture
 def make_settings(
-    database_url: str, redis_prefix: str, redis_target: RedisTarget
+    database_target: dict[str, Any], redis_prefix: str, redis_target: RedisTarget
 ) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "database_url": database_url,
+            **database_target,
             "redis_url": redis_target.url,
             "redis_cluster": redis_target.cluster,
             "redis_prefix": redis_prefix,

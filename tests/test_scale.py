@@ -1,0 +1,78 @@
+"""Scale-out settings: migrations on the direct database, pooler arguments, settings checks."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from server.db import pooler_connect_args
+from server.settings import Settings, SettingsError, load_settings
+from tests.conftest import JWT_SECRET, PG_DSN, _admin
+
+ROOT = Path(__file__).resolve().parents[1]
+DIRECT = "postgresql+asyncpg://postgres@127.0.0.1:5432/x"
+
+
+def test_migrations_run_on_the_direct_url_when_one_is_set() -> None:
+    pooled = "postgresql+asyncpg://postgres@127.0.0.1:6432/x"
+    settings = Settings(database_url=pooled, database_direct_url=DIRECT, jwt_secret=JWT_SECRET)
+    assert settings.migration_url == DIRECT
+    assert Settings(database_url=pooled, jwt_secret=JWT_SECRET).migration_url == pooled
+
+
+def test_pgbouncer_turns_statement_caches_off_and_names_statements_uniquely() -> None:
+    settings = Settings(database_url=DIRECT, database_pooler="pgbouncer", jwt_secret=JWT_SECRET)
+    args = pooler_connect_args(settings)
+    assert args["statement_cache_size"] == 0
+    assert args["prepared_statement_cache_size"] == 0
+    names = {args["prepared_statement_name_func"]() for _ in range(1000)}
+    assert len(names) == 1000
+    assert pooler_connect_args(Settings(database_url=DIRECT, jwt_secret=JWT_SECRET)) == {}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"redis_cluster": True}, "BARAZA_REDIS_CLUSTER needs BARAZA_REDIS_URL"),
+        ({"database_read_url": "sqlite+aiosqlite:///r.db"}, "must start with postgresql"),
+        ({"database_pooler": "odyssey"}, "BARAZA_DATABASE_POOLER"),
+    ],
+)
+def test_scale_settings_are_checked(overrides: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(database_url=DIRECT, jwt_secret=JWT_SECRET, **overrides)
+
+
+async def test_migrate_command_uses_the_direct_database() -> None:
+    """``baraza migrate`` with the pooled URL unreachable still migrates: it went direct."""
+    name = f"baraza_direct_{uuid.uuid4().hex[:8]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    try:
+        host = PG_DSN.split("://", 1)[1]
+        env = {
+            **os.environ,
+            # Nothing listens on port 1: a migration through this URL would fail.
+            "BARAZA_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:1/{name}",
+            "BARAZA_DATABASE_POOLER": "pgbouncer",
+            "BARAZA_DATABASE_DIRECT_URL": f"postgresql+asyncpg://{host}/{name}",
+            "BARAZA_JWT_SECRET": JWT_SECRET,
+        }
+        done = await asyncio.to_thread(
+            subprocess.run, [sys.executable, "-m", "server.cli", "migrate"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        conn = await asyncpg.connect(f"{PG_DSN}/{name}")
+        try:
+            assert await conn.fetchval("SELECT version_num FROM alembic_version")
+        finally:
+            await conn.close()
+    finally:
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
