@@ -11,7 +11,7 @@ from server import health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
-from server.db import create_engine, create_sessionmaker, upgrade
+from server.db import create_engine, create_read_engine, create_sessionmaker, upgrade
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
@@ -28,6 +28,7 @@ from server.typedefs import (
     ENGINE,
     JOBS,
     RATE_LIMITER,
+    READ_SESSIONMAKER,
     READINESS_CHECKS,
     REDIS,
     SESSIONMAKER,
@@ -44,8 +45,14 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app[ENGINE] = engine
     app[SESSIONMAKER] = create_sessionmaker(engine)
+    read_engine = create_read_engine(settings)
+    app[READ_SESSIONMAKER] = (
+        app[SESSIONMAKER] if read_engine is None else create_sessionmaker(read_engine)
+    )
     yield
     await engine.dispose()
+    if read_engine is not None:
+        await read_engine.dispose()
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:

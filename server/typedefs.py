@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
 SESSIONMAKER: web.AppKey[Sessionmaker] = web.AppKey("sessionmaker")
+# Anonymous thread reads and counts: BARAZA_DATABASE_READ_URL (a replica), else SESSIONMAKER.
+READ_SESSIONMAKER: web.AppKey[Sessionmaker] = web.AppKey("read_sessionmaker")
 REDIS: web.AppKey[AnyRedis | None] = web.AppKey("redis")
 JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
 CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")

@@ -76,3 +76,48 @@ async def test_migrate_command_uses_the_direct_database() -> None:
             await conn.close()
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _reader_connections(database_url: str, role: str) -> int:
+    conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return int(await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE usename = $1 AND datname = current_database()",
+            role,
+        ))
+    finally:
+        await conn.close()
+
+
+async def test_anonymous_reads_and_counts_go_to_the_read_url_writes_and_own_view_do_not(
+    make_client, make_settings, database_url, token
+) -> None:
+    """The "replica" is the same database under a SELECT-only role (a second URL, same data):
+    a write routed to it would fail, and its connections show who used it."""
+    role = f"baraza_reader_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    await admin.execute(f'CREATE ROLE "{role}" LOGIN')
+    await admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{role}"')
+    host = PG_DSN.split("://", 1)[1].split("@", 1)[1]
+    read_url = f"postgresql+asyncpg://{role}@{host}/{database_url.rsplit('/', 1)[1]}"
+    client = await make_client(make_settings(database_read_url=read_url))
+    try:
+        url = "/api/v1/articles/routed/comments"
+        author = {"Authorization": f"Bearer {token('author-1')}"}
+        posted = await client.post(url, json={"body": "Awaiting review."}, headers=author)
+        assert posted.status == 202
+        mine = await (await client.get(url, headers=author)).json()
+        assert [c["id"] for c in mine["awaiting_review"]] == [(await posted.json())["id"]]
+        assert await _reader_connections(database_url, role) == 0
+
+        anonymous = await (await client.get(url)).json()
+        assert anonymous["items"] == []
+        counts = await (await client.get("/api/v1/articles/counts?ids=routed")).json()
+        assert counts["counts"] == {"routed": 0}
+        assert await _reader_connections(database_url, role) >= 1
+    finally:
+        await client.close()
+        await admin.execute(f'DROP OWNED BY "{role}"')
+        await admin.execute(f'DROP ROLE "{role}"')
+        await admin.close()

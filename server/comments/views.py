@@ -19,11 +19,20 @@ from server.comments.schemas import (
     ReportCreate,
     ThreadQuery,
 )
+from server.db import Sessionmaker
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
 from server.pagecache import CachedRead, PageCache
 from server.ratelimit import client_ip
-from server.typedefs import CHANNELS, JOBS, RATE_LIMITER, SESSIONMAKER, SETTINGS, THREAD_PAGES
+from server.typedefs import (
+    CHANNELS,
+    JOBS,
+    RATE_LIMITER,
+    READ_SESSIONMAKER,
+    SESSIONMAKER,
+    SETTINGS,
+    THREAD_PAGES,
+)
 
 routes = web.RouteTableDef()
 
@@ -39,6 +48,11 @@ def _viewer(request: web.Request) -> str | None:
     return principal.sub if principal else None
 
 
+def _reads_for(request: web.Request, viewer: str | None) -> Sessionmaker:
+    """Anonymous reads may go to a replica; a signed-in reader sees their own writes at once."""
+    return request.app[READ_SESSIONMAKER] if viewer is None else request.app[SESSIONMAKER]
+
+
 @routes.get("/api/v1/articles/counts")
 async def article_counts(request: web.Request) -> web.Response:
     query = parse_query(request, CountsQuery)
@@ -47,7 +61,7 @@ async def article_counts(request: web.Request) -> web.Response:
         raise BadRequest("ids must list 1-100 article ids", code="invalid_query")
     for article_id in ids:
         check_article_id(article_id)
-    counts = await service.article_counts(sessionmaker=request.app[SESSIONMAKER], ids=ids)
+    counts = await service.article_counts(sessionmaker=request.app[READ_SESSIONMAKER], ids=ids)
     return json_response({"counts": counts})
 
 
@@ -59,7 +73,7 @@ async def list_thread(request: web.Request) -> web.Response:
 
     async def render() -> CachedRead:
         page = await service.list_thread(
-            sessionmaker=request.app[SESSIONMAKER],
+            sessionmaker=_reads_for(request, viewer),
             settings=request.app[SETTINGS],
             article_id=article_id,
             sort=query.sort,
@@ -120,13 +134,14 @@ async def post_comment(request: web.Request) -> web.Response:
 async def list_replies(request: web.Request) -> web.Response:
     comment_id = parse_id(request.match_info["comment_id"], "comment id")
     query = parse_query(request, RepliesQuery)
+    viewer = _viewer(request)
     page = await service.list_replies(
-        sessionmaker=request.app[SESSIONMAKER],
+        sessionmaker=_reads_for(request, viewer),
         settings=request.app[SETTINGS],
         comment_id=comment_id,
         cursor=query.cursor,
         limit=query.limit,
-        viewer=_viewer(request),
+        viewer=viewer,
     )
     return json_response(page)
 
