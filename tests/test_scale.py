@@ -13,8 +13,11 @@ import asyncpg
 import pytest
 
 from server.db import pooler_connect_args
+from server.live.base import EventType
+from server.live.redis import RedisChannelBroker
+from server.redis_client import connect_redis
 from server.settings import Settings, SettingsError, load_settings
-from tests.conftest import JWT_SECRET, PG_DSN, _admin
+from tests.conftest import BOTH_REDIS, JWT_SECRET, PG_DSN, RedisTarget, _admin
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECT = "postgresql+asyncpg://postgres@127.0.0.1:5432/x"
@@ -121,3 +124,22 @@ async def test_anonymous_reads_and_counts_go_to_the_read_url_writes_and_own_view
         await admin.execute(f'DROP OWNED BY "{role}"')
         await admin.execute(f'DROP ROLE "{role}"')
         await admin.close()
+
+
+@pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
+async def test_a_burst_of_concurrent_history_reads_gets_connections(
+    redis_target: RedisTarget, redis_prefix: str
+) -> None:
+    """redis-py 8 fails the 101st concurrent command of a default pool; readers reconnecting
+    together after a deploy issue far more history reads than that at once."""
+    settings = Settings(redis_url=redis_target.url, redis_cluster=redis_target.cluster)
+    client = connect_redis(settings)
+    assert client is not None
+    broker = RedisChannelBroker(client, redis_prefix)
+    try:
+        await broker.publish("article:burst", EventType.comment_published, {"id": 1})
+        recoveries = await asyncio.gather(
+            *(broker.recover("article:burst", None) for _ in range(400)))
+        assert {r.offset for r in recoveries} == {recoveries[0].offset}
+    finally:
+        await client.aclose()
