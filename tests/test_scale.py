@@ -143,3 +143,12 @@ async def test_a_burst_of_concurrent_history_reads_gets_connections(
         assert {r.offset for r in recoveries} == {recoveries[0].offset}
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
+async def test_readiness_names_the_redis_backend(client, redis_target: RedisTarget) -> None:
+    response = await client.get("/readyz")
+    assert response.status == 200
+    body = await response.json()
+    assert body["checks"]["redis"]["backend"] == (
+        "redis-cluster" if redis_target.cluster else "redis")
