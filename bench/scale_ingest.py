@@ -32,6 +32,7 @@ import orjson
 from bench.http_load import LoadResult, LoadSpec, run_load
 from server.auth import mint_token
 from server.db import upgrade
+from server.redis_client import connect_redis
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +101,20 @@ async def _empty(name: str) -> None:
         await conn.close()
 
 
+async def _forget(env: dict[str, str]) -> None:
+    """Delete this run's Redis keys (its jobs stream), on the single node or the cluster."""
+    settings = Settings(redis_url=env["BARAZA_REDIS_URL"],
+                        redis_cluster=env["BARAZA_REDIS_CLUSTER"] == "true")
+    client = connect_redis(settings)
+    if client is None:
+        return
+    try:
+        async for key in client.scan_iter(match=env["BARAZA_REDIS_PREFIX"] + "*"):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
 def _run(args: argparse.Namespace, name: str, processes: int, redis: str, database: str) -> Row:
     host = (PG_DSN if database == "direct" else PGBOUNCER_DSN).split("://", 1)[1]
     env = {
@@ -141,6 +156,7 @@ def _run(args: argparse.Namespace, name: str, processes: int, redis: str, databa
             proc.terminate()
         for proc in procs:
             proc.wait(timeout=15)
+        asyncio.run(_forget(env))
     return Row(processes, redis, database, result, cpu / max(1, result.requests) * 1000)
 
 

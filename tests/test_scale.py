@@ -152,3 +152,16 @@ async def test_readiness_names_the_redis_backend(client, redis_target: RedisTarg
     body = await response.json()
     assert body["checks"]["redis"]["backend"] == (
         "redis-cluster" if redis_target.cluster else "redis")
+
+
+@pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
+async def test_rate_limits_hold_on_either_redis(
+    make_client, make_settings, token, redis_target: RedisTarget
+) -> None:
+    client = await make_client(
+        make_settings(rate_limit_enabled=True, rate_limit_comments_user="2/minute"))
+    headers = {"Authorization": f"Bearer {token('chatty')}"}
+    url = "/api/v1/articles/limited/comments"
+    statuses = [(await client.post(url, json={"body": f"n{i}"}, headers=headers)).status
+                for i in range(3)]
+    assert statuses == [202, 202, 429]
