@@ -28,7 +28,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 
 from server.live.base import Event, EventSink, EventType, Recovery, ResyncSink, check_recovery
-from server.live.shards import ShardedSubscriber
+from server.live.shards import ShardedSubscriber, node_client
 from server.redis_client import AnyRedis
 
 log = logging.getLogger(__name__)
@@ -67,17 +67,21 @@ end
 return {offset, redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])}
 """
 
-# KEYS: seq. After a failover the promoted replica may lack the last events of the old master:
-# move the counter past every offset handed out before (the seed's rule), so no offset is
-# reused and a client holding one is told to refetch, never replayed someone else's event.
+# KEYS: seq, fence. ARGV: the master now serving the slot, ttl. After a failover the promoted
+# replica may lack the last events of the old master: move the counter past every offset
+# handed out before (the seed's rule), so no offset is reused and a client holding one is
+# told to refetch, never replayed someone else's event. Once per new master: every process
+# that notices the failover runs this, and only the first moves the counter.
 FENCE_SCRIPT = _SEED + """
+if redis.call('GET', KEYS[2]) == ARGV[1] then return 0 end
 seed(KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 if tonumber(redis.call('GET', KEYS[1])) < now then
   redis.call('SET', KEYS[1], string.format('%.0f', now), 'KEEPTTL')
 end
-return redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 1
 """
 
 _CONTROL_TOPIC = "live:~control"
@@ -266,16 +270,42 @@ class RedisChannelBroker:
             # redis-py re-subscribed after a reconnect: events may have been missed meanwhile.
             self._resync()
 
-    async def _on_rehomed(self, topics: list[str]) -> None:
+    async def _on_rehomed(self, moved: dict[str, str]) -> None:
         """A shard failed over: fence its channels' offsets, then check every channel's gaps."""
-        for topic in topics:
-            channel = self._channel(topic)
-            try:
-                await self._fence(keys=self._keys(channel)[:1])
-            except _CONNECTION_ERRORS:
-                log.warning("could not fence %s after a failover", channel, exc_info=True)
+        for topic, owner in moved.items():
+            await self._fence_channel(self._channel(topic), owner)
         if self._resync is not None:
             self._resync()
+        for owner in set(moved.values()):
+            await self._fence_shard(owner)
+
+    async def _fence_channel(self, channel: str, owner: str) -> None:
+        seq = self._keys(channel)[0]
+        try:
+            await self._fence(keys=[seq, seq[: -len("seq")] + "fence"],
+                              args=[owner, self._history_ttl])
+        except _CONNECTION_ERRORS:
+            log.warning("could not fence %s after a failover", channel, exc_info=True)
+
+    async def _fence_shard(self, owner: str) -> None:
+        """Fence every channel the new master holds, subscribed here or not (one process
+        scans per failover: the one that takes the lock)."""
+        if self._cluster is None:
+            return
+        node = self._cluster.get_node(node_name=owner)
+        lock = f"{self._prefix}live:{{fence}}:{owner}"
+        if node is None or not await self._redis.set(lock, "1", nx=True, ex=10):
+            return
+        start = len(self._prefix) + len("live:{")
+        client = node_client(node)
+        try:
+            async for key in client.scan_iter(match=f"{self._prefix}live:{{*}}:seq", count=1000):
+                await self._fence_channel(_text(key)[start: -len("}:seq")], owner)
+        except _CONNECTION_ERRORS:
+            log.warning("could not fence the channels of %s after a failover", owner,
+                        exc_info=True)
+        finally:
+            await client.aclose(close_connection_pool=True)
 
     async def close(self) -> None:
         if self._reader is not None:

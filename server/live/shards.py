@@ -6,7 +6,8 @@ it listens to. redis-py's cluster client supplies the slot map.
 
 When a node's connection breaks (its master died), the channels it carried are re-homed: the
 slot map is refreshed until their new owner (the promoted replica) accepts ``SSUBSCRIBE``; then
-``rehomed(topics)`` tells the broker, since events published meanwhile never reached us.
+``rehomed({topic: new owner})`` tells the broker, since events published meanwhile never
+reached us.
 """
 
 from __future__ import annotations
@@ -34,23 +35,32 @@ _LOST = (
 )
 
 Handler = Callable[[dict[str, Any]], None]
-Rehomed = Callable[[list[str]], Awaitable[None]]
+Rehomed = Callable[[dict[str, str]], Awaitable[None]]
+
+
+def node_client(node: ClusterNode, **overrides: Any) -> Redis:
+    """A client of one cluster node, with the cluster client's connection settings.
+
+    Its pool is its own: close it with ``aclose(close_connection_pool=True)``.
+    """
+    kwargs = {**node.connection_kwargs, **overrides}
+    pool = ConnectionPool(connection_class=node.connection_class, **kwargs)
+    return Redis(connection_pool=pool)
 
 
 class _NodeSubscription:
     """One pub/sub connection to one cluster node."""
 
     def __init__(self, node: ClusterNode) -> None:
-        kwargs = {**node.connection_kwargs, "socket_timeout": None}
         self.name = node.name
-        self.pool = ConnectionPool(connection_class=node.connection_class, **kwargs)
-        self.pubsub: PubSub = Redis(connection_pool=self.pool).pubsub()
+        self.client = node_client(node, socket_timeout=None)
+        self.pubsub: PubSub = self.client.pubsub()
         self.reader: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         with contextlib.suppress(*_LOST):
             await self.pubsub.aclose()  # type: ignore[no-untyped-call]
-        await self.pool.disconnect()
+        await self.client.aclose(close_connection_pool=True)
 
 
 class ShardedSubscriber:
@@ -132,14 +142,15 @@ class ShardedSubscriber:
     async def _rehome(self, name: str) -> None:
         """Subscribe the topics of a lost node wherever the cluster now serves their slots."""
         waiting = [topic for topic, owner in self._owner.items() if owner == name]
-        moved: list[str] = []
+        moved: dict[str, str] = {}
         while waiting:
             try:
                 await self._cluster.nodes_manager.initialize()
                 for topic in list(waiting):
                     if self._owner.get(topic) == name:
-                        await self._subscribe_on(self._owner_of(topic), topic)
-                        moved.append(topic)
+                        node = self._owner_of(topic)
+                        await self._subscribe_on(node, topic)
+                        moved[topic] = node.name
                     waiting.remove(topic)
             except _LOST:
                 await asyncio.sleep(self._retry)

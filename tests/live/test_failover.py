@@ -18,6 +18,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
 from server.db import Sessionmaker
+from server.live.base import EventType
 from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
 from server.settings import Settings
@@ -49,15 +50,17 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _article_on(slot_owner: tuple[str, int], slots: dict[Any, Any], prefix: str) -> str:
+def _article_on(
+    slot_owner: tuple[str, int], slots: dict[Any, Any], prefix: str, stem: str = "fo"
+) -> str:
     """An article id whose live channel lives on the given master."""
     for n in range(10_000):
-        key = f"{prefix}live:{{article:fo-{n}}}:seq"
+        key = f"{prefix}live:{{article:{stem}-{n}}}:seq"
         slot = key_slot(key.encode())
         for (low, high), info in slots.items():
             if low <= slot <= high and (_text(info["primary"][0]), int(info["primary"][1])) \
                     == slot_owner:
-                return f"fo-{n}"
+                return f"{stem}-{n}"
     raise AssertionError("no article id hashes to that master")
 
 
@@ -110,6 +113,11 @@ async def test_master_failover_loses_no_comment_and_live_clients_recover_or_refe
     jobs_key = f"{redis_prefix}jobs:score"
     victim = await _owner(cluster, jobs_key)
     article = _article_on(victim, await cluster.cluster_slots(), redis_prefix)
+    # A channel on the same master that nobody is subscribed to when it fails.
+    quiet = "article:" + _article_on(victim, await cluster.cluster_slots(), redis_prefix, "quiet")
+    broker = RedisChannelBroker(cluster, redis_prefix)
+    quiet_offset = [(await broker.publish(quiet, EventType.comment_updated, {"n": n})).offset
+                    for n in range(3)][-1]
     channels = publisher(RedisChannelBroker(cluster, redis_prefix))
     service = make_service(settings, sessionmaker, cluster, channels=channels)
     service.start()
@@ -146,6 +154,14 @@ async def test_master_failover_loses_no_comment_and_live_clients_recover_or_refe
                 assert set(everything) <= refetched
             else:
                 assert set(during) <= seen
+            # The quiet channel was fenced too: its old offsets can never be replayed against
+            # events the new master hands out under the same numbers.
+            async def quiet_fenced() -> bool:
+                return not (await broker.recover(quiet, quiet_offset)).recovered
+
+            await eventually(quiet_fenced, timeout=30)
+            stale = await connect(a.url("/api/v1/live"))
+            assert (await stale.subscribe(quiet, since=quiet_offset))["recovered"] is False
             # An offset from before the failover never yields a partial replay.
             again = await connect(b.url("/api/v1/live"))
             reply = await again.subscribe(f"article:{article}", since=start)
