@@ -52,7 +52,10 @@ from server.settings import Settings
 PG = os.environ.get("BARAZA_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BARAZA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 SECRET = "bench-secret-0123456789abcdef-0123456789"
-SEED_TEXT = Path(os.environ.get("BARAZA_SEED_ARTICLE", "/work/shared/seeds/article.txt"))
+SEED_TEXT = Path(
+    os.environ.get("BARAZA_SEED_ARTICLE")
+    or Path(__file__).resolve().parents[1] / "seeds" / "article.txt"
+)
 _OPINION_TEXT = (
     "i think this is a good step but the government must explain what it means for ordinary "
     "people in nairobi and mombasa we have heard promises before and nothing changed the police "

@@ -3,7 +3,7 @@
 A bert-base-sized BERT (12 layers, hidden 768, vocabulary 30,522) in Detoxify's checkpoint
 format, with RANDOM weights: the figures measure speed and numerical divergence, never score
 quality. Comments are 20-60-word news comments generated from a word list in the register of
-``/work/shared/seeds/article.txt``; the vocabulary splits about one word in six into pieces.
+``seeds/article.txt`` (in this repository); the vocabulary splits about one word in six into pieces.
 
 Paths, each over the same comments, interleaved over ``--rounds`` (best round kept: the
 machine is shared, and the fastest round is the one least disturbed by others):
@@ -35,7 +35,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SEED_TEXT = Path(os.environ.get("BARAZA_SEED_ARTICLE", "/work/shared/seeds/article.txt"))
+SEED_TEXT = Path(
+    os.environ.get("BARAZA_SEED_ARTICLE")
+    or Path(__file__).resolve().parents[1] / "seeds" / "article.txt"
+)
 WORKDIR = Path(os.environ.get("BARAZA_BENCH_DIR", "/tmp/baraza-bench-scoring"))
 BERT_BASE = {"hidden": 768, "layers": 12, "heads": 12, "intermediate": 3072}
 VOCAB_SIZE = 30_522

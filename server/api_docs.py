@@ -13,14 +13,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from server.articles.schemas import ArticleSettings
 from server.articles.views import ArticleUpdate
-from server.comments.models import ReportReason
 from server.comments.schemas import (
     CommentCreate,
     CommentUpdate,
     CountsQuery,
+    ReactionCounts,
     RepliesQuery,
     ReportCreate,
+    ReportCreated,
     ThreadQuery,
 )
 from server.liveblog.schemas import BlogUpdate, PostCreate, PostUpdate, TimelineQuery
@@ -88,31 +90,6 @@ class ArticleCounts(_Out):
     counts: dict[str, int]
 
 
-class ReactionCounts(_Out):
-    id: int
-    article_id: str
-    reactions: dict[str, int]
-    reaction_count: int
-
-
-class ReportCreated(_Out):
-    comment_id: int
-    article_id: str
-    reason: ReportReason
-    created_at: dt.datetime
-
-
-class ArticleSettings(_Out):
-    id: str
-    title: str | None
-    url: str | None
-    comments: str
-    moderation: str
-    closes_at: dt.datetime | None
-    comment_count: int
-    open: bool
-
-
 class Health(_Out):
     status: str
 
@@ -142,8 +119,14 @@ WEBSOCKET = Operation(
     tags=LIVE,
     auth="optional",
     streaming=True,
-    responses={101: Reply("Switching protocols to WebSocket.")},
+    responses={
+        101: Reply("Switching protocols to WebSocket."),
+        400: error_reply("Not a WebSocket upgrade request (websocket_required)."),
+        429: error_reply("Too many live connections from this address (live_ip_limit)."),
+        503: error_reply("This process is full or stopping (live_full, shutting_down)."),
+    },
 )
+
 
 def _reaction(summary: str) -> Operation:
     return Operation(
@@ -164,7 +147,8 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         summary="Approved comment counts of up to 100 articles (section pages)",
         tags=READERS,
         query=CountsQuery,
-        query_overrides={"ids": {"maxLength": 8000, "pattern": r"^[A-Za-z0-9._:~,-]+$"}},
+        # URLs longer than aiohttp's request line limit never arrive: 8000 characters at most.
+        query_overrides={"ids": {"maxLength": 8000}},
         responses={200: Reply("Counts by article id; unknown articles count 0.", ArticleCounts)},
     ),
     ("GET", f"{V1}/articles/{{article_id}}/comments"): Operation(
@@ -313,6 +297,9 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
     ),
     ("GET", f"{V1}/liveblog/posts/{{post_id}}/history"): Operation(
         summary="Every revision of an entry",
+        description="Editors' audit trail: a deleted entry is still served here (status deleted, "
+        "its last text and every revision, the deletion last), while reads of the timeline "
+        "no longer show it.",
         tags=LIVEBLOG,
         responses={200: Reply("The entry and its revisions.", schema=_object("post", "history"))},
     ),

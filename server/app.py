@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -11,11 +12,13 @@ from server import health
 from server.articles import views as article_views
 from server.auth import auth_middleware
 from server.comments import views as comment_views
-from server.db import create_engine, create_read_engine, create_sessionmaker, upgrade
+from server.db import create_engine, create_read_engine, create_sessionmaker, upgrade, utcnow
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
+from server.lifecycle.subscribers import build_relay
 from server.live import views as live_views
+from server.live.base import PAGES_CHANNEL
 from server.live.runtime import live_runtime
 from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
@@ -23,18 +26,23 @@ from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
 from server.redis_client import connect_redis
+from server.scoring import scoring_ctx
 from server.settings import Settings
 from server.typedefs import (
+    CHANNELS,
     ENGINE,
+    EVENTS,
+    HUB,
     JOBS,
+    LIVEBLOG_PAGES,
     RATE_LIMITER,
     READ_SESSIONMAKER,
     READINESS_CHECKS,
     REDIS,
     SESSIONMAKER,
     SETTINGS,
+    THREAD_PAGES,
 )
-from workers.main import scoring_ctx
 
 
 async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -74,6 +82,24 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Committed comment events reach channels and, on every process, the page caches."""
+    pages = app[THREAD_PAGES]
+    app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
+    await app[HUB].watch(PAGES_CHANNEL, pages.forget)
+    await app[HUB].watch(PAGES_CHANNEL, app[LIVEBLOG_PAGES].forget)
+    after = app[SETTINGS].outbox_relay_after_seconds
+    sweeper = asyncio.create_task(
+        app[EVENTS].run_sweeper(
+            interval=after / 3, older_than=dt.timedelta(seconds=after), clock=utcnow
+        ),
+        name="outbox-sweeper",
+    )
+    yield
+    sweeper.cancel()
+    await asyncio.gather(sweeper, return_exceptions=True)
+
+
 def create_app(settings: Settings) -> web.Application:
     """Build the application; its resources open on startup and close on cleanup."""
     app = web.Application(
@@ -82,7 +108,9 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app[READINESS_CHECKS] = {}
-    app.cleanup_ctx.extend([_database_ctx, _redis_ctx, _channels_ctx, scoring_ctx])
+    app.cleanup_ctx.extend(
+        [_database_ctx, _redis_ctx, _channels_ctx, _lifecycle_ctx, scoring_ctx]
+    )
     app.add_routes(health.routes)
     app.add_routes(comment_views.setup(app))
     app.add_routes(article_views.routes)

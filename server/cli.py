@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Sequence
 
@@ -14,6 +13,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.eventloop import new_event_loop
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
@@ -26,15 +26,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         loop=new_event_loop(),
     )
     return 0
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop where it is installed (it is on Linux and macOS), else asyncio's loop."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

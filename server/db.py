@@ -69,6 +69,11 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def iso_time(value: dt.datetime | None) -> str | None:
+    """A stored time as the API shows it: ISO 8601 in UTC with ``Z`` (None stays None)."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")

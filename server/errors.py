@@ -151,15 +151,46 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         redis.exceptions.ConnectionError,
         redis.exceptions.TimeoutError,
     ) as exc:
-        if isinstance(exc, ConnectionResetError):
-            raise
+        if isinstance(exc, ConnectionResetError) and _client_gone(request):
+            raise  # the client went away: nobody to answer
         log.warning("dependency unavailable on %s %s: %r", request.method, request.path, exc)
-        return error_response(
-            503,
-            "unavailable",
-            "a backing service is unavailable; retry shortly",
-            headers={"Retry-After": "1"},
-        )
-    except Exception:
+        return _unavailable("a backing service is unavailable; retry shortly")
+    except Exception as exc:
+        if database_not_ready(exc):
+            log.warning("database not ready on %s %s: %r", request.method, request.path, exc)
+            return _unavailable("the database is not ready; retry shortly")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal", "internal error; it has been logged")
+
+
+def _client_gone(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
+
+
+def _unavailable(message: str) -> web.Response:
+    return error_response(503, "unavailable", message, headers={"Retry-After": "1"})
+
+
+# SQLSTATEs that mean "the database is not there yet", not "this request is wrong":
+# starting up or shutting down, out of connections.
+_NOT_READY_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "53400"})
+_NOT_READY_CLASSES = ("08",)  # connection exceptions
+
+
+def database_not_ready(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps) says the database cannot serve anyone right now."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        state = getattr(current, "sqlstate", None) or getattr(current, "pgcode", None)
+        if isinstance(state, str) and (
+            state in _NOT_READY_STATES or state.startswith(_NOT_READY_CLASSES)
+        ):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        nested = getattr(current, "orig", None)
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    return False

@@ -19,9 +19,10 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
+def _validation_details(exc: ValidationError, whole: str) -> list[dict[str, str]]:
+    """One entry per problem; ``whole`` names the input when a problem is about all of it."""
     return [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+        {"field": ".".join(str(p) for p in err["loc"]) or whole, "problem": err["msg"]}
         for err in exc.errors()
     ]
 
@@ -36,7 +37,7 @@ def validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        details = _validation_details(exc)
+        details = _validation_details(exc, "(body)")
         raise Unprocessable(_summary(details), code="invalid", details=details) from exc
 
 
@@ -77,7 +78,7 @@ def parse_query(request: web.Request, model: type[M]) -> M:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
-        details = _validation_details(exc)
+        details = _validation_details(exc, "(query)")
         raise BadRequest(_summary(details), code="invalid_query", details=details) from exc
 
 

@@ -21,6 +21,8 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel
 
+from server.ids import ARTICLE_ID_PATTERN
+
 OPENAPI_PATH = "/api/v1/openapi.json"
 _ATTRIBUTE = "openapi_operation"
 _REF = "#/components/schemas/{model}"
@@ -31,7 +33,7 @@ H = TypeVar("H", bound=Callable[..., Any])
 ID_SCHEMA: Mapping[str, Any] = {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}
 ARTICLE_ID_SCHEMA: Mapping[str, Any] = {
     "type": "string",
-    "pattern": r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$",
+    "pattern": ARTICLE_ID_PATTERN,
 }
 USER_ID_SCHEMA: Mapping[str, Any] = {
     "type": "string",

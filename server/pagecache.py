@@ -8,10 +8,12 @@ served from memory (like a CDN's ``max-age``, but shorter and invalidated by loc
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+
+from server.clock import SYSTEM_CLOCK, Clock
+from server.live.base import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +39,16 @@ class PageCache:
     process drop the article's entries at once; other processes' writes show within ``ttl``.
     """
 
-    def __init__(self, ttl: float, max_entries: int = 2048) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        max_entries: int = 2048,
+        *,
+        name: str = "threads",
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self.name = name  # which ``pages.changed`` events are about this cache
+        self._clock = clock
         self._ttl = ttl
         self._max = max_entries
         self._entries: OrderedDict[Key, tuple[float, CachedRead]] = OrderedDict()
@@ -54,7 +65,7 @@ class PageCache:
 
     async def get(self, key: Key, load: Loader) -> CachedRead:
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > time.monotonic():
+        if hit is not None and hit[0] > self._clock.monotonic():
             self._entries.move_to_end(key)
             return hit[1]
         pending = self._loading.get(key)
@@ -85,10 +96,17 @@ class PageCache:
         return read
 
     def _store(self, key: Key, read: CachedRead) -> None:
-        self._entries[key] = (time.monotonic() + self._ttl, read)
+        self._entries[key] = (self._clock.monotonic() + self._ttl, read)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+    def forget(self, event: Event) -> None:
+        """A ``pages.changed`` event from any process: forget the articles it names."""
+        if event.data.get("pages", "threads") != self.name:
+            return
+        for article_id in event.data.get("article_ids", ()):
+            self.invalidate(str(article_id))
 
     def invalidate(self, article_id: str) -> None:
         """Forget the article's reads (after a write through this process)."""

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Literal
 
 from aiohttp import web
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from server.auth import Handler, require_principal
 from server.errors import TooManyRequests
+from server.proxies import parse_trusted_proxies
 from server.settings import Settings
-from server.typedefs import SETTINGS
+from server.typedefs import RATE_LIMITER, SETTINGS
 
 
 class RateLimiter:
@@ -63,12 +67,26 @@ class RateLimiter:
         await self._storage.reset()
 
 
+def limited(kind: Literal["comments", "actions"]) -> Callable[[Handler], Handler]:
+    """Declare on a route (inside ``authenticated``) that each call counts against the caller's
+    and the address's ``kind`` limits (``comments_user``/``comments_ip`` …) before it runs."""
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def wrapper(request: web.Request) -> web.StreamResponse:
+            principal = require_principal(request)
+            await request.app[RATE_LIMITER].hit(
+                [(f"{kind}_user", principal.sub), (f"{kind}_ip", client_ip(request))]
+            )
+            return await handler(request)
+
+        return wrapper
+
+    return decorate
+
+
 def client_ip(request: web.Request) -> str:
-    """The caller's address; behind a trusted proxy, the first X-Forwarded-For hop."""
-    settings = request.app[SETTINGS]
-    if settings.trusted_proxies:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
-    return request.remote or "unknown"
+    """The caller's address: only hops appended by trusted proxies are believed."""
+    proxies = parse_trusted_proxies(request.app[SETTINGS].trusted_proxies)
+    forwarded = request.headers.get("X-Forwarded-For") if proxies.enabled else None
+    return proxies.client(request.remote, forwarded) or "unknown"

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from server.proxies import parse_trusted_proxies
+
 DEFAULT_JWT_SECRET = "baraza-insecure-development-secret-change-me"  # noqa: S105 - refused outside the embedded default
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./baraza.db"
 
@@ -54,7 +56,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8080
     max_request_bytes: PositiveInt = 64 * 1024
-    trusted_proxies: bool = False
+    # Off, `true` (one proxy), a hop count, or the proxies' networks (server/proxies.py).
+    trusted_proxies: str = ""
     cors_origins: list[str] = Field(default_factory=list)
 
     # Auth
@@ -72,10 +75,12 @@ class Settings(BaseSettings):
     first_replies: Annotated[int, Field(ge=0, le=50)] = 3
     idempotency_key_max: PositiveInt = 200
     # Anonymous thread pages are served from a per-process cache this long (0 turns it off);
-    # writes through the process drop an article's pages at once, others show within it.
+    # every process drops an article's pages when a ``pages.changed`` event reaches it.
     thread_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
-    # Reports that send a published comment back to a human (the policy's default too).
-    report_hold_count: Annotated[int, Field(ge=0)] = 3
+
+    # Events of a comment whose process died between commit and relay are relayed again by a
+    # server process once they are this old (server/lifecycle/relay.py).
+    outbox_relay_after_seconds: Annotated[float, Field(gt=0)] = 30.0
 
     # Rate limits (limits' notation, e.g. "10/minute;100/hour")
     rate_limit_comments_user: str = "10/minute;200/day"
@@ -129,8 +134,8 @@ class Settings(BaseSettings):
     liveblog_body_max_chars: PositiveInt = 20_000
     # Cache-Control max-age of anonymous reads: how stale a CDN may serve a page or a poll.
     liveblog_cache_seconds: Annotated[int, Field(ge=0, le=300)] = 5
-    # Each process keeps anonymous reads this long (0: off); another process's writes show
-    # within it, this process's own at once.
+    # Each process keeps anonymous reads this long (0: off); writes drop them on every
+    # process through ``pages.changed`` events (this process's own at once).
     liveblog_page_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
 
     @property
@@ -168,6 +173,7 @@ class Settings(BaseSettings):
         if len(self.jwt_secret.encode()) < 32:
             # RFC 7518 §3.2: an HS256 key must be at least 256 bits.
             raise ValueError("BARAZA_JWT_SECRET must be at least 32 bytes")
+        parse_trusted_proxies(self.trusted_proxies)
         if self.page_size > self.max_page_size:
             raise ValueError("page_size must not exceed max_page_size")
         if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from server.auth import Principal
     from server.db import Sessionmaker
     from server.jobs.base import JobQueue
+    from server.lifecycle.relay import EventRelay
     from server.live.base import ChannelBroker
     from server.live.hub import Hub
     from server.pagecache import PageCache
@@ -29,6 +30,8 @@ REDIS: web.AppKey[AnyRedis | None] = web.AppKey("redis")
 JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
 CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")
 HUB: web.AppKey[Hub] = web.AppKey("live_hub")
+# A comment's committed events go to subscribers through this (server.lifecycle).
+EVENTS: web.AppKey[EventRelay] = web.AppKey("events")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 LIVEBLOG_PAGES: web.AppKey[PageCache] = web.AppKey("liveblog_pages")
 THREAD_PAGES: web.AppKey[PageCache] = web.AppKey("thread_pages")

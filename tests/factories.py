@@ -7,8 +7,8 @@ from sqlalchemy import select
 from server.articles.service import get_or_create_article
 from server.comments.models import Comment, CommentStatus
 from server.comments.text import render_html
-from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
+from server.lifecycle.transitions import lock_comment, transition
 from server.users.models import User
 
 

@@ -77,3 +77,14 @@ def test_haproxy_configuration_is_valid():
     done = subprocess.run([haproxy, "-c", "-f", str(ROOT / "deploy" / "haproxy.cfg")],
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_one_image_built_once_and_long_running_services_restart():
+    services = _compose()["services"]
+    built = [name for name, service in services.items() if "build" in service]
+    assert built == ["migrate"]
+    image = services["migrate"]["image"]
+    for name in ("server", "worker"):
+        assert services[name]["image"] == image and services[name]["pull_policy"] == "never"
+    for name in ("postgres", "redis", "server", "worker"):
+        assert services[name]["restart"] == "unless-stopped", name

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import struct
 
 from aiohttp import web
 from sqlalchemy import select
 
 from server.comments.models import Comment
-from server.errors import error_middleware
+from server.errors import database_not_ready, error_middleware
 from server.logs import JsonFormatter
 from tests.conftest import auth
 
@@ -90,3 +92,58 @@ async def test_nul_characters_are_refused_everywhere(client, token):
     assert r.status == 422 and (await r.json())["error"]["code"] == "invalid"
     r = await client.get("/api/v1/articles/a1/comments?cursor=%00")
     assert r.status == 400
+
+
+async def _starting_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A PostgreSQL server that is still starting: every connection gets FATAL 57P03."""
+    try:
+        length, code = struct.unpack("!ii", await reader.readexactly(8))
+        if code in (80877103, 80877104):  # SSLRequest, GSSENCRequest: not here
+            writer.write(b"N")
+            length, code = struct.unpack("!ii", await reader.readexactly(8))
+        await reader.readexactly(length - 8)
+        fields = b"".join(
+            key + value.encode() + b"\0"
+            for key, value in (
+                (b"S", "FATAL"), (b"V", "FATAL"), (b"C", "57P03"),
+                (b"M", "the database system is starting up"),
+            )
+        ) + b"\0"
+        writer.write(b"E" + struct.pack("!i", len(fields) + 4) + fields)
+        await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def test_database_starting_up_is_503_with_retry_after(make_client, make_settings, token):
+    server = await asyncio.start_server(_starting_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = await make_client(
+            make_settings(database_url=f"postgresql+asyncpg://postgres@127.0.0.1:{port}/baraza")
+        )
+        r = await client.get("/api/v1/articles/a1/comments")
+        assert r.status == 503 and r.headers["Retry-After"] == "1"
+        assert (await r.json())["error"]["code"] == "unavailable"
+        r = await client.post(
+            "/api/v1/articles/a1/comments", json={"body": "x"}, headers=auth(token())
+        )
+        assert r.status == 503 and r.headers["Retry-After"] == "1"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+def test_not_ready_states_are_recognised_through_wrappers() -> None:
+    class Raw(Exception):
+        sqlstate = "57P03"
+
+    class Translated(Exception):
+        pass
+
+    wrapped = Translated("wrapped")
+    wrapped.__cause__ = Raw("the database system is starting up")
+    assert database_not_ready(wrapped)
+    assert not database_not_ready(ValueError("nothing to do with it"))

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.moderation.words import WordMatcher
+from server.moderation.policy.words import WordMatcher
 from workers import metrics
 from workers.scorer import ScoreError
 

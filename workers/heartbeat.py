@@ -15,10 +15,8 @@ import time
 from typing import Any, TypeVar
 
 import orjson
-from aiohttp import web
 
 from server.redis_client import AnyRedis
-from server.typedefs import REDIS, SETTINGS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -79,17 +77,3 @@ async def run_heartbeat(
             await _resolved(redis.hdel(workers_key(prefix), name))
         except Exception:
             log.debug("could not remove heartbeat entry", exc_info=True)
-
-
-async def remote_scorer_check(app: web.Application) -> dict[str, Any]:
-    """Readiness of scoring done by separate ``baraza worker`` processes.
-
-    Informational: comments wait safely in the queue while no worker runs, so a server
-    is ready without workers; the report names the live workers' models.
-    """
-    redis = app[REDIS]
-    if redis is None:
-        return {"ok": True, "mode": "external", "workers": 0, "models": []}
-    live, _expired = await live_entries(redis, app[SETTINGS].redis_prefix, time.time())
-    models = sorted({str(entry.get("model")) for entry in live.values()})
-    return {"ok": True, "mode": "workers", "workers": len(live), "models": models}

@@ -1,6 +1,6 @@
 """The policy as the pipeline sees it: the current config and word lists, and one ``decide``.
 
-The pure rules live in ``server.moderation.policy``; this module only gathers a comment's
+The pure rules live in ``server.moderation.policy.rules``; this module only gathers a comment's
 facts for it and keeps the stored policy (thresholds, word lists) fresh between batches.
 """
 
@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.comments.models import CommentStatus
 from server.db import Sessionmaker
-from server.moderation.policy import CommentFacts, PolicyConfig, decide
-from server.moderation.policy_store import PolicyCache
+from server.moderation.policy.rules import CommentFacts, Decision, PolicyConfig, decide
+from server.moderation.policy.store import PolicyCache
 from workers.analysis import Analysis, WordLists
 
 if TYPE_CHECKING:
@@ -23,22 +22,14 @@ POLICY_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    status: CommentStatus
-    rule: str
-    reason: str
-    details: dict[str, object]
-
-
-@dataclass(frozen=True, slots=True)
 class CurrentPolicy:
     """The policy in force for one batch."""
 
     config: PolicyConfig
     words: WordLists
 
-    def decide(self, subject: Subject, analysis: Analysis) -> Verdict:
-        """Apply the pure policy to one analysed comment."""
+    def decide(self, subject: Subject, analysis: Analysis) -> Decision:
+        """Apply the pure policy (``policy.decide``) to one analysed comment."""
         facts = CommentFacts(
             scores=analysis.scores,
             banned_words=analysis.banned,
@@ -48,9 +39,7 @@ class CurrentPolicy:
             author_approved_count=subject.author_approved,
             report_count=subject.report_count,
         )
-        decision = decide(facts, self.config)
-        details = dict(decision.details)
-        return Verdict(decision.status, decision.rule.value, decision.reason, details)
+        return decide(facts, self.config)
 
 
 class PolicyJudge:

@@ -1,9 +1,9 @@
-"""Entry points of scoring: the ``baraza worker`` process, and the embedded mode inside the server.
+"""The ``baraza worker`` process.
 
 ``run_worker`` opens its own engine, Redis client and scorer (loaded once, at startup), runs
 the consumers and the sweeper until SIGTERM or SIGINT, lets each consumer finish the batch in
-hand, and closes everything. ``scoring_ctx`` runs the very same service inside ``baraza serve``
-when ``settings.run_embedded_worker`` (the embedded default: SQLite and the in-process queue).
+hand, and closes everything. ``server.scoring`` runs the very same service inside
+``baraza serve`` when ``settings.run_embedded_worker`` (the embedded default).
 """
 
 from __future__ import annotations
@@ -11,20 +11,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
 from server.db import create_engine, create_sessionmaker
+from server.eventloop import new_event_loop
 from server.jobs.redis import RedisJobQueue
 from server.live.coalesce import CoalescingChannels
 from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
 from server.redis_client import AnyRedis, connect_redis
 from server.settings import Settings
-from server.typedefs import CHANNELS, JOBS, READINESS_CHECKS, REDIS, SESSIONMAKER, SETTINGS
-from workers.heartbeat import remote_scorer_check
 from workers.service import ScoringService
 
 if TYPE_CHECKING:
@@ -35,8 +31,6 @@ log = logging.getLogger(__name__)
 
 def run_worker(settings: Settings, concurrency: int | None = None) -> int:
     """Run ``baraza worker`` until SIGTERM/SIGINT; return the process exit code."""
-    from server.cli import new_event_loop
-
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(_worker(settings, concurrency or settings.worker_concurrency))
 
@@ -48,7 +42,7 @@ async def _worker(settings: Settings, concurrency: int) -> int:
     stopping = asyncio.Event()
     _on_signals(stopping)
     log.info("loading the scoring model")
-    scorer = await _load_scorer(settings)
+    scorer = await load_scorer_in_thread(settings)
     metrics_server = _start_metrics(settings.worker_metrics_port)
     engine = create_engine(settings)
     redis = connect_redis(settings)
@@ -81,7 +75,7 @@ async def _worker(settings: Settings, concurrency: int) -> int:
     return 0
 
 
-async def _load_scorer(settings: Settings) -> Scorer:
+async def load_scorer_in_thread(settings: Settings) -> Scorer:
     """Load the model once, in a thread (it takes seconds and must not block the loop)."""
     from workers.scorer import load_scorer
 
@@ -116,63 +110,3 @@ def _worker_channels(settings: Settings, redis: AnyRedis) -> CoalescingChannels:
         redis, settings.redis_prefix,
         history_size=settings.live_history_size, history_ttl=settings.live_history_ttl_seconds,
     ))
-
-
-class _Embedded:
-    """The scoring service inside the server process, started once the model has loaded."""
-
-    def __init__(self, app: web.Application) -> None:
-        self._app = app
-        self._scorer: Scorer | None = None
-        self._error: str | None = None
-        self._service: ScoringService | None = None
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._load_and_run(), name="scoring:embedded")
-
-    async def _load_and_run(self) -> None:
-        app, settings = self._app, self._app[SETTINGS]
-        try:
-            self._scorer = await _load_scorer(settings)
-        except Exception as exc:
-            self._error = f"{type(exc).__name__}: {exc}"
-            log.exception("no scorer could be loaded; comments stay pending")
-            return
-        self._service = ScoringService(
-            settings=settings, sessionmaker=app[SESSIONMAKER], jobs=app[JOBS],
-            channels=app[CHANNELS], redis=app[REDIS], scorer=self._scorer,
-            concurrency=settings.worker_concurrency,
-        )
-        self._service.start()
-
-    async def check(self, _app: web.Application) -> dict[str, Any]:
-        """Readiness: the model in use, or why there is none yet."""
-        if self._scorer is not None:
-            return {"ok": True, "mode": "embedded", "model": self._scorer.name}
-        if self._error is not None:
-            return {"ok": False, "mode": "embedded", "error": self._error}
-        return {"ok": False, "mode": "embedded", "loading": True}
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        if self._service is not None:
-            await self._service.stop(self._app[SETTINGS].worker_shutdown_seconds)
-
-
-async def scoring_ctx(app: web.Application) -> AsyncIterator[None]:
-    """aiohttp cleanup context: score in-process when ``run_embedded_worker``, and register
-    the ``scorer`` readiness check either way."""
-    if not app[SETTINGS].run_embedded_worker:
-        app[READINESS_CHECKS]["scorer"] = remote_scorer_check
-        yield
-        return
-    embedded = _Embedded(app)
-    app[READINESS_CHECKS]["scorer"] = embedded.check
-    embedded.start()
-    try:
-        yield
-    finally:
-        await embedded.stop()

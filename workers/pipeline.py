@@ -20,18 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article, ModerationMode
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import Job
+from server.lifecycle.relay import EventRelay
+from server.lifecycle.subscribers import build_relay
+from server.lifecycle.transitions import lock_comment, transition
 from server.live.base import ChannelBroker
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
 from server.moderation.models import SYSTEM_ACTOR
+from server.moderation.policy.rules import Decision
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
 from server.users.models import User, UserStatus
 from workers import metrics
 from workers.analysis import Analysis, Failure, analyse
 from workers.consumer import BatchResult
-from workers.events import Decided, publish_decisions
-from workers.judge import PolicyJudge, Verdict
+from workers.judge import PolicyJudge
 
 if TYPE_CHECKING:
     from workers.scorer import Scorer
@@ -41,6 +43,14 @@ log = logging.getLogger(__name__)
 ACTION = "auto_moderate"
 GIVE_UP_ACTION = "scoring_failed"
 REASON_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """A decision the worker has stored (committed)."""
+
+    comment_id: int
+    status: CommentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +77,11 @@ class Pipeline:
         channels: ChannelBroker,
         scorer: Scorer,
         judge: PolicyJudge,
+        events: EventRelay | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._channels = channels
+        # Inside the server the app's relay (and its subscribers); a worker process its own.
+        self._events = events or build_relay(sessionmaker, channels)
         self._scorer = scorer
         self._judge = judge
         # One model call at a time: the model already uses every core it is given, and
@@ -85,11 +97,10 @@ class Pipeline:
         now = utcnow()
         subjects = await self._load(sorted({job.comment_id for job in jobs}), now)
         errors: dict[int, str] = {}
-        decided: list[Decided] = []
+        decided: list[Stored] = []
         if subjects:
-            verdicts = await self._judge_all(subjects, errors)
-            decided = await self._apply(verdicts, errors)
-            await publish_decisions(self._sessionmaker, self._channels, decided)
+            decisions = await self._judge_all(subjects, errors)
+            decided = await self._apply(decisions, errors)
         for item in decided:
             metrics.DECISIONS.labels(item.status.value).inc()
         result = BatchResult()
@@ -105,7 +116,7 @@ class Pipeline:
         """Hold a comment whose scoring keeps failing, with the error as its reason."""
         now = utcnow()
         reason = _clip(f"held: scoring failed ({error})")
-        async with self._sessionmaker.begin() as session:
+        async with self._events.transaction() as session:
             comment = await lock_comment(session, comment_id)
             if comment is None or comment.status != CommentStatus.pending:
                 return
@@ -115,12 +126,7 @@ class Pipeline:
                 action=GIVE_UP_ACTION, now=now, reason=reason,
                 details={"rule": "scoring_failed", "error": error[:1000]},
             )
-            author = await session.get(User, comment.author_id)
-            item = Decided(
-                comment, CommentStatus.held, author.name if author else None, GIVE_UP_ACTION
-            )
         metrics.DECISIONS.labels(CommentStatus.held.value).inc()
-        await publish_decisions(self._sessionmaker, self._channels, [item])
 
     async def _load(self, comment_ids: Sequence[int], now: dt.datetime) -> list[Subject]:
         async with self._sessionmaker() as session:
@@ -143,83 +149,86 @@ class Pipeline:
 
     async def _judge_all(
         self, subjects: Sequence[Subject], errors: dict[int, str]
-    ) -> dict[int, tuple[Subject, Analysis, Verdict]]:
+    ) -> dict[int, tuple[Subject, Analysis, Decision]]:
         policy = await self._judge.current(self._sessionmaker)
         texts = [subject.body for subject in subjects]
         async with self._model_lock:
             analyses = await asyncio.to_thread(analyse, self._scorer, policy.words, texts)
-        verdicts: dict[int, tuple[Subject, Analysis, Verdict]] = {}
+        decisions: dict[int, tuple[Subject, Analysis, Decision]] = {}
         for subject, analysis in zip(subjects, analyses, strict=True):
             if isinstance(analysis, Failure):
                 errors[subject.comment_id] = analysis.error
             else:
-                verdicts[subject.comment_id] = (subject, analysis, policy.decide(subject, analysis))
-        return verdicts
+                decision = policy.decide(subject, analysis)
+                decisions[subject.comment_id] = (subject, analysis, decision)
+        return decisions
 
     async def _apply(
-        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]], errors: dict[int, str]
-    ) -> list[Decided]:
+        self, decisions: dict[int, tuple[Subject, Analysis, Decision]], errors: dict[int, str]
+    ) -> list[Stored]:
         """Store every decision in one transaction; if that fails, each in its own."""
-        if not verdicts:
+        if not decisions:
             return []
         try:
-            return await self._store(verdicts)
+            return await self._store(decisions)
         except Exception as exc:  # noqa: BLE001 - isolate the comment at fault below
-            if len(verdicts) == 1:
-                errors.update(dict.fromkeys(verdicts, _describe(exc)))
+            if len(decisions) == 1:
+                errors.update(dict.fromkeys(decisions, _describe(exc)))
                 return []
-            log.warning("storing %d decisions failed (%s); one at a time", len(verdicts), exc)
-        decided: list[Decided] = []
-        for comment_id, verdict in verdicts.items():
+            log.warning("storing %d decisions failed (%s); one at a time", len(decisions), exc)
+        decided: list[Stored] = []
+        for comment_id, decision in decisions.items():
             try:
-                decided.extend(await self._store({comment_id: verdict}))
+                decided.extend(await self._store({comment_id: decision}))
             except Exception as exc:  # noqa: BLE001 - reported as this job's failure
                 errors[comment_id] = _describe(exc)
         return decided
 
-    async def _store(self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]) -> list[Decided]:
+    async def _store(
+        self, decisions: dict[int, tuple[Subject, Analysis, Decision]]
+    ) -> list[Stored]:
         # Workers and moderators lock comments, parents, articles and authors in one order
         # (lock_for_decisions), so they cannot deadlock; a victim of anything else retries.
-        return await retry_deadlocks(lambda: self._store_once(verdicts))
+        return await retry_deadlocks(lambda: self._store_once(decisions))
 
     async def _store_once(
-        self, verdicts: dict[int, tuple[Subject, Analysis, Verdict]]
-    ) -> list[Decided]:
-        decided: list[Decided] = []
+        self, decisions: dict[int, tuple[Subject, Analysis, Decision]]
+    ) -> list[Stored]:
+        decided: list[Stored] = []
         now = utcnow()  # decided_at: when the decision is stored, after scoring
-        async with self._sessionmaker.begin() as session:
-            targets = await lock_for_decisions(session, list(verdicts))
+        async with self._events.transaction() as session:
+            targets = await lock_for_decisions(session, list(decisions))
             comments = [targets[comment_id] for comment_id in sorted(targets)]
             # The counter updates inside transition are SQL increments that do not read these
             # rows, so the comments and audit rows can be flushed once, at commit, instead of
             # before every one of those statements (a third of a batch's time otherwise).
             with session.no_autoflush:
                 for comment in comments:
-                    subject, analysis, verdict = verdicts[comment.id]
+                    subject, analysis, decision = decisions[comment.id]
                     if comment.status != CommentStatus.pending or comment.body != subject.body:
                         continue  # decided meanwhile, or edited: its own job decides the new text
-                    await self._decide_one(session, comment, analysis, verdict, now)
-                    decided.append(Decided(comment, verdict.status, subject.author_name, ACTION))
+                    await self._decide_one(session, comment, analysis, decision, now)
+                    decided.append(Stored(comment.id, decision.status))
         return decided
 
     async def _decide_one(
-        self, session: AsyncSession, comment: Comment, analysis: Analysis, verdict: Verdict,
+        self, session: AsyncSession, comment: Comment, analysis: Analysis, decision: Decision,
         now: dt.datetime,
     ) -> None:
-        reason = _clip(verdict.reason)
+        reason = _clip(decision.reason)
         comment.scores, comment.risk = analysis.scores, analysis.risk
         comment.model = self._scorer.name
         comment.decision_reason, comment.decided_at = reason, now
         await transition(
-            session, comment, verdict.status, actor=SYSTEM_ACTOR, action=ACTION,
-            now=now, reason=reason, details=_details(verdict, analysis, comment.model),
+            session, comment, decision.status, actor=SYSTEM_ACTOR, action=ACTION,
+            now=now, reason=reason, details=_details(decision, analysis, comment.model),
         )
 
 
-def _details(verdict: Verdict, analysis: Analysis, model: str) -> dict[str, object]:
+def _details(decision: Decision, analysis: Analysis, model: str) -> dict[str, object]:
     return {
-        "rule": verdict.rule,
-        **verdict.details,
+        "rule": decision.rule.value,
+        **decision.details,
         "scores": analysis.scores,
         "model": model,
     }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.db import Sessionmaker
 from server.jobs.base import JobQueue
+from server.lifecycle.relay import EventRelay
 from server.live.base import ChannelBroker
 from server.redis_client import AnyRedis
 from server.settings import Settings
@@ -48,13 +49,15 @@ class ScoringService:
         redis: AnyRedis | None,
         scorer: Scorer,
         concurrency: int,
+        events: EventRelay | None = None,
     ) -> None:
         self.stopping = asyncio.Event()
         self._settings = settings
         self._redis = redis
         self._tasks: list[asyncio.Task[None]] = []
         self.pipeline = Pipeline(
-            sessionmaker=sessionmaker, channels=channels, scorer=scorer, judge=PolicyJudge()
+            sessionmaker=sessionmaker, channels=channels, scorer=scorer, judge=PolicyJudge(),
+            events=events,
         )
         prefix = consumer_prefix()
         self.consumers = [

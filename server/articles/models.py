@@ -34,7 +34,7 @@ class Article(Base):
     comments: Mapped[str] = mapped_column(String(8), default=CommentsState.open.value)
     moderation: Mapped[str] = mapped_column(String(8), default=ModerationMode.post.value)
     closes_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    # Approved (public) comments, kept exact by comments.visibility.
+    # Approved (public) comments, kept exact by lifecycle.transitions.
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from aiohttp import web
 from pydantic import AwareDatetime, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from server.articles.models import Article, CommentsState, ModerationMode
-from server.articles.service import check_article_id, get_or_create_article
+from server.articles import service
+from server.articles.models import CommentsState, ModerationMode
+from server.articles.schemas import ArticleSettings
+from server.articles.service import check_article_id
 from server.auth import Role, require_principal, requires
-from server.db import utcnow
 from server.http import Payload, json_response, parse_json
-from server.moderation.models import ModerationAction
 from server.typedefs import SESSIONMAKER
 
 routes = web.RouteTableDef()
@@ -39,25 +36,13 @@ class ArticleUpdate(Payload):
         return self
 
 
-def public_article(article: Article) -> dict[str, Any]:
-    return {
-        "id": article.id,
-        "title": article.title,
-        "url": article.url,
-        "comments": article.comments,
-        "moderation": article.moderation,
-        "closes_at": article.closes_at.isoformat() if article.closes_at else None,
-        "comment_count": article.comment_count,
-        "open": article.is_open(utcnow()),
-    }
-
-
 @routes.get("/api/v1/articles/{article_id}")
 async def get_article(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
-    async with request.app[SESSIONMAKER].begin() as session:
-        article = await get_or_create_article(session, article_id)
-        return json_response(public_article(article))
+    article = await service.read_article(
+        sessionmaker=request.app[SESSIONMAKER], article_id=article_id
+    )
+    return json_response(ArticleSettings.of(article))
 
 
 @routes.put("/api/v1/articles/{article_id}")
@@ -66,29 +51,10 @@ async def get_article(request: web.Request) -> web.Response:
 async def update_article(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     payload = await parse_json(request, ArticleUpdate)
-    principal = require_principal(request)
-    changes = payload.model_dump(exclude_unset=True)
-    async with request.app[SESSIONMAKER].begin() as session:
-        article = await get_or_create_article(session, article_id)
-        before = {k: _plain(getattr(article, k)) for k in changes}
-        for name, value in changes.items():
-            setattr(article, name, value.value if hasattr(value, "value") else value)
-        article.updated_at = utcnow()
-        session.add(
-            ModerationAction(
-                actor_id=principal.sub,
-                action="article.update",
-                reason=None,
-                details={
-                    "article_id": article_id,
-                    "before": before,
-                    "after": {k: _plain(getattr(article, k)) for k in changes},
-                },
-                created_at=utcnow(),
-            )
-        )
-        return json_response(public_article(article))
-
-
-def _plain(value: object) -> object:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
+    article = await service.update_article(
+        sessionmaker=request.app[SESSIONMAKER],
+        actor=require_principal(request).sub,
+        article_id=article_id,
+        changes=payload.model_dump(exclude_unset=True),
+    )
+    return json_response(ArticleSettings.of(article))

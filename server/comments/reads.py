@@ -7,7 +7,6 @@ statements are written once per shape and their rows rendered positionally.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import functools
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from sqlalchemy import TextualSelect, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.comments.models import Comment, CommentStatus
+from server.db import iso_time
 from server.users.models import User
 
 AWAITING = (CommentStatus.pending.value, CommentStatus.held.value)
@@ -48,7 +48,9 @@ _COLUMNS = (
 )
 
 
-class Order(enum.StrEnum):
+class Sort(enum.StrEnum):
+    """The orders of a thread's top-level comments (``?sort=``)."""
+
     newest = "newest"
     oldest = "oldest"
     top = "top"
@@ -68,9 +70,9 @@ def _typed(sql: str) -> TextualSelect:
 
 
 _ORDER_SQL = {
-    Order.newest: ("c.id < :after_id", "c.id DESC"),
-    Order.oldest: ("c.id > :after_id", "c.id ASC"),
-    Order.top: (
+    Sort.newest: ("c.id < :after_id", "c.id DESC"),
+    Sort.oldest: ("c.id > :after_id", "c.id ASC"),
+    Sort.top: (
         "(c.reaction_count < :after_rc OR (c.reaction_count = :after_rc AND c.id < :after_id))",
         "c.reaction_count DESC, c.id DESC",
     ),
@@ -78,7 +80,7 @@ _ORDER_SQL = {
 
 
 @functools.cache
-def _top_level_sql(order: Order, after: bool) -> TextualSelect:
+def _top_level_sql(order: Sort, after: bool) -> TextualSelect:
     keyset, order_by = _ORDER_SQL[order]
     # "visible = true" (not IS TRUE) matches the partial indexes' predicate.
     where = "c.article_id = :article_id AND c.parent_id IS NULL AND c.visible = true"
@@ -88,13 +90,13 @@ def _top_level_sql(order: Order, after: bool) -> TextualSelect:
 
 
 async def top_level_page(
-    session: AsyncSession, article_id: str, order: Order, after: Position | None, limit: int
+    session: AsyncSession, article_id: str, order: Sort, after: Position | None, limit: int
 ) -> list[tuple[Any, ...]]:
     """Published top-level comments of an article past a keyset position."""
     params: dict[str, Any] = {"article_id": article_id, "limit": limit}
     if after is not None:
         params["after_id"] = after.id
-        if order is Order.top:
+        if order is Sort.top:
             params["after_rc"] = after.reaction_count or 0
     result = await session.execute(_top_level_sql(order, after is not None), params)
     return [tuple(row) for row in result]
@@ -154,9 +156,6 @@ async def awaiting_review(
     return [tuple(row) for row in result]
 
 
-def _time(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
 
 def render(
     row: tuple[Any, ...], *, viewer: str | None, my_reactions: frozenset[str] = frozenset()
@@ -191,8 +190,8 @@ def render(
         "html": "" if deleted else html,
         "status": status,
         "featured": featured,
-        "created_at": _time(created_at),
-        "edited_at": _time(edited_at),
+        "created_at": iso_time(created_at),
+        "edited_at": iso_time(edited_at),
         "reactions": {k: v for k, v in (reactions or {}).items() if v},
         "reaction_count": reaction_count,
         "reply_count": reply_count,

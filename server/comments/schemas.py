@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import base64
-import enum
+import datetime as dt
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from server.comments.models import Comment, ReactionKind, ReportReason
-from server.comments.reads import render
-from server.errors import BadRequest
+from server.comments.reads import Sort, render
+from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.http import Payload
+from server.ids import ARTICLE_ID_PATTERN
 
 
 class CommentCreate(Payload):
@@ -31,10 +30,24 @@ class ReportCreate(Payload):
     model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
 
 
-class Sort(enum.StrEnum):
-    newest = "newest"
-    oldest = "oldest"
-    top = "top"
+class ReactionCounts(BaseModel):
+    """A comment's reaction counts after the caller's reaction changed (or did not)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    article_id: str
+    reactions: dict[str, int]
+    reaction_count: int
+
+
+class ReportCreated(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    comment_id: int
+    article_id: str
+    reason: ReportReason
+    created_at: dt.datetime
 
 
 class ThreadQuery(BaseModel):
@@ -52,10 +65,15 @@ class RepliesQuery(BaseModel):
     limit: int | None = Field(default=None, ge=1, le=100)
 
 
+# 1-100 article ids, comma-separated (a trailing comma is tolerated).
+_ONE_ID = ARTICLE_ID_PATTERN.removeprefix("^").removesuffix("$")
+ARTICLE_IDS_PATTERN = f"^{_ONE_ID}(,{_ONE_ID}){{0,99}},?$"
+
+
 class CountsQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: str = Field(min_length=1, max_length=100 * 130)
+    ids: str = Field(min_length=1, max_length=100 * 130, pattern=ARTICLE_IDS_PATTERN)
 
 
 class Cursor(BaseModel):
@@ -68,18 +86,13 @@ class Cursor(BaseModel):
     rc: int | None = None
 
     def encode(self) -> str:
-        raw = orjson.dumps(self.model_dump(exclude_none=True))
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return encode_cursor(self)
 
     @classmethod
     def decode(cls, token: str, sort: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            cursor = cls.model_validate(orjson.loads(raw))
-        except (ValueError, ValidationError, orjson.JSONDecodeError) as exc:
-            raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
+        cursor = decode_cursor(cls, token)
         if cursor.s != sort or (sort == Sort.top and cursor.rc is None):
-            raise BadRequest("cursor belongs to another listing", code="invalid_cursor")
+            raise foreign_cursor()
         return cursor
 
 

@@ -15,16 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
-from server.comments.models import Comment, CommentStatus, Reaction, Report
-from server.comments.schemas import Cursor, Sort, public_comment
+from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
+from server.comments.reads import Sort
+from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
-from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unprocessable
 from server.jobs.base import JobQueue
-from server.live import producers
-from server.live.base import ChannelBroker
+from server.lifecycle.events import EventKind, record
+from server.lifecycle.relay import EventRelay
+from server.lifecycle.transitions import comment_event, lock_found, transition
+from server.moderation.policy.store import get_policy_config
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -108,6 +110,7 @@ async def _replay(
 async def post_comment(
     *,
     sessionmaker: Sessionmaker,
+    events: EventRelay,
     jobs: JobQueue,
     settings: Settings,
     principal: Principal,
@@ -120,7 +123,7 @@ async def post_comment(
     body = clean_body(body, settings)
     now = utcnow()
     try:
-        async with sessionmaker.begin() as session:
+        async with events.transaction() as session:
             user = await ensure_user(session, principal, now)
             if idempotency_key is not None:
                 existing = await _replay(
@@ -157,6 +160,13 @@ async def post_comment(
             )
             session.add(comment)
             await session.flush()
+            record(
+                session,
+                comment_event(
+                    comment, EventKind.posted, actor=user.id, action="post",
+                    before=CommentStatus.pending, was_visible=False,
+                ),
+            )
             posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
     except IntegrityError:
         if idempotency_key is None:
@@ -215,7 +225,7 @@ async def list_thread(
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
     async with sessionmaker() as session:
-        rows = await reads.top_level_page(session, article_id, reads.Order(sort), after, size + 1)
+        rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
         page = rows[:size]
         parents = [row[0] for row in page]
         replies = await reads.first_replies(session, parents, settings.first_replies)
@@ -280,9 +290,7 @@ async def list_replies(
 
 
 async def _own_comment(session: AsyncSession, comment_id: int, principal: Principal) -> Comment:
-    comment = await lock_comment(session, comment_id)
-    if comment is None:
-        raise NotFound("comment not found", code="comment_not_found")
+    comment = await lock_found(session, comment_id)
     if comment.author_id != principal.sub:
         if comment.visible:
             raise Forbidden("only the author may change this comment", code="not_author")
@@ -294,9 +302,8 @@ async def _own_comment(session: AsyncSession, comment_id: int, principal: Princi
 
 async def edit_comment(
     *,
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     jobs: JobQueue,
-    channels: ChannelBroker,
     settings: Settings,
     principal: Principal,
     comment_id: int,
@@ -305,7 +312,7 @@ async def edit_comment(
     """Change a comment's text within the edit window; it re-enters moderation."""
     body = clean_body(body, settings)
     now = utcnow()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         user = await ensure_user(session, principal, now)
         check_may_write(user, now)
         comment = await _own_comment(session, comment_id, principal)
@@ -317,7 +324,6 @@ async def edit_comment(
             )
         if body == comment.body:
             return public_comment(comment, user.name, viewer=user.id)
-        was_visible = comment.visible
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
         await transition(
@@ -331,17 +337,12 @@ async def edit_comment(
         )
         out = public_comment(comment, user.name, viewer=user.id)
     await enqueue_scoring(jobs, [comment_id])
-    if was_visible:
-        await producers.comment_removed(
-            channels, article_id=comment.article_id, comment_id=comment_id, reason="edited"
-        )
     return out
 
 
 async def delete_comment(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     comment_id: int,
 ) -> str:
@@ -350,10 +351,9 @@ async def delete_comment(
     Returns the comment's article id.
     """
     now = utcnow()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         await ensure_user(session, principal, now)
         comment = await _own_comment(session, comment_id, principal)
-        was_visible = comment.visible
         await transition(
             session,
             comment,
@@ -364,21 +364,11 @@ async def delete_comment(
             reason="deleted by its author",
         )
         article_id = comment.article_id
-    if was_visible:
-        await producers.comment_removed(
-            channels,
-            article_id=article_id,
-            comment_id=comment_id,
-            reason="deleted",
-            placeholder=True,
-        )
     return article_id
 
 
 async def _published_for_update(session: AsyncSession, comment_id: int) -> Comment:
-    comment = await lock_comment(session, comment_id)
-    if comment is None or not comment.visible:
-        raise NotFound("comment not found", code="comment_not_found")
+    comment = await lock_found(session, comment_id, visible=True)
     if comment.status != CommentStatus.approved:
         raise Conflict("this comment no longer takes reactions", code="comment_deleted")
     return comment
@@ -386,16 +376,15 @@ async def _published_for_update(session: AsyncSession, comment_id: int) -> Comme
 
 async def react(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     comment_id: int,
     kind: str,
     on: bool,
-) -> dict[str, Any]:
+) -> ReactionCounts:
     """Add or remove the caller's reaction (idempotent); counts stay exact under concurrency."""
     now = utcnow()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         user = await ensure_user(session, principal, now)
         check_may_write(user, now)
         # The row lock serialises reactors of one comment, so the recount below is exact.
@@ -422,32 +411,35 @@ async def react(
             )
             comment.reactions = {k: int(n) for k, n in rows.tuples()}
             comment.reaction_count = sum(comment.reactions.values())
+            status = CommentStatus(comment.status)
+            record(
+                session,
+                comment_event(
+                    comment, EventKind.reacted, actor=user.id, action="react", before=status,
+                    was_visible=comment.visible, data={"reactions": dict(comment.reactions)},
+                ),
+            )
         article_id, reactions = comment.article_id, dict(comment.reactions)
-    if changed:
-        await producers.comment_reactions(
-            channels, article_id=article_id, comment_id=comment_id, reactions=reactions
-        )
-    return {
-        "id": comment_id,
-        "article_id": article_id,
-        "reactions": reactions,
-        "reaction_count": sum(reactions.values()),
-    }
+    return ReactionCounts(
+        id=comment_id,
+        article_id=article_id,
+        reactions=reactions,
+        reaction_count=sum(reactions.values()),
+    )
 
 
 async def report(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     comment_id: int,
-    reason: str,
+    reason: ReportReason,
     note: str | None,
-    hold_after: int,
-) -> dict[str, Any]:
-    """Record one report per user per comment; enough reports send it back to a human."""
+) -> ReportCreated:
+    """Record one report per user per comment; the policy's ``report_hold_count`` reports send
+    it back to a human."""
     now = utcnow()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         user = await ensure_user(session, principal, now)
         check_may_write(user, now)
         comment = await _published_for_update(session, comment_id)
@@ -470,8 +462,16 @@ async def report(
             .where(User.id == comment.author_id)
             .values(reported_count=User.reported_count + 1)
         )
-        held = hold_after > 0 and comment.report_count >= hold_after
-        if held:
+        status = CommentStatus(comment.status)
+        record(
+            session,
+            comment_event(
+                comment, EventKind.reported, actor=user.id, action="report", before=status,
+                was_visible=comment.visible, data={"reason": reason},
+            ),
+        )
+        hold_after = (await get_policy_config(session)).config.report_hold_count
+        if hold_after > 0 and comment.report_count >= hold_after:
             await transition(
                 session,
                 comment,
@@ -483,24 +483,9 @@ async def report(
                 details={"rule": "reports", "reports": comment.report_count},
             )
         article_id = comment.article_id
-    if held:
-        await producers.comment_removed(
-            channels, article_id=article_id, comment_id=comment_id, reason="reported"
-        )
-        await producers.comment_decided(
-            channels,
-            comment_ids=[comment_id],
-            action="reports",
-            status="held",
-            actor="system",
-            reason=f"held: {hold_after} reports",
-        )
-    return {
-        "comment_id": comment_id,
-        "article_id": article_id,
-        "reason": reason,
-        "created_at": now.isoformat(),
-    }
+    return ReportCreated(
+        comment_id=comment_id, article_id=article_id, reason=reason, created_at=now
+    )
 
 
 async def article_counts(*, sessionmaker: Sessionmaker, ids: Sequence[str]) -> dict[str, int]:

@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from server.ids import ARTICLE_ID_PATTERN
+
 
 class EventType(enum.StrEnum):
     comment_published = "comment.published"
@@ -37,10 +39,14 @@ class EventType(enum.StrEnum):
     queue_counts = "queue.counts"
     comment_queued = "comment.queued"
     comment_decided = "comment.decided"
+    # Internal: on PAGES_CHANNEL only, never sent to clients.
+    pages_changed = "pages.changed"
 
 
 MODERATION_CHANNEL = "moderation"
-_ARTICLE_CHANNEL = re.compile(r"^article:[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$")
+# Every server process listens here to drop cached pages; clients cannot subscribe to it.
+PAGES_CHANNEL = "pages"
+_ARTICLE_CHANNEL = re.compile("^article:" + ARTICLE_ID_PATTERN.removeprefix("^"))
 
 
 def article_channel(article_id: str) -> str:

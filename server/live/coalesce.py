@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from server.clock import SYSTEM_CLOCK, Clock
 from server.live.base import Event, EventType
 
 log = logging.getLogger(__name__)
@@ -46,9 +46,13 @@ class CoalescingChannels:
     """A :class:`~server.live.base.ChannelBroker` that merges bursts of state events."""
 
     def __init__(
-        self, broker: _Publisher, intervals: Mapping[EventType, float] = DEFAULT_INTERVALS
+        self,
+        broker: _Publisher,
+        intervals: Mapping[EventType, float] = DEFAULT_INTERVALS,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self._broker = broker
+        self._clock = clock
         self._intervals = dict(intervals)
         self._slots: dict[Key, _Slot] = {}
 
@@ -58,7 +62,7 @@ class CoalescingChannels:
         if interval is None:
             return await self._broker.publish(channel, type, data)
         key: Key = (channel, type, data.get("id"))
-        now = time.monotonic()
+        now = self._clock.monotonic()
         slot = self._slots.get(key)
         if slot is None or (slot.task is None and slot.next_at <= now):
             self._prune(now)
@@ -73,9 +77,9 @@ class CoalescingChannels:
         channel, type, _ = key
         try:
             while slot.data is not None:
-                await asyncio.sleep(max(0.0, slot.next_at - time.monotonic()))
+                await self._clock.sleep(max(0.0, slot.next_at - self._clock.monotonic()))
                 data, slot.data = slot.data, None
-                slot.next_at = time.monotonic() + interval
+                slot.next_at = self._clock.monotonic() + interval
                 await self._publish_quietly(channel, type, data)
         finally:
             slot.task = None

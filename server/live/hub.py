@@ -19,7 +19,7 @@ import os
 import socket
 import uuid
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from server.errors import TooManyRequests, Unavailable
@@ -49,7 +49,9 @@ def process_id() -> str:
 class HubChannel:
     """One channel's local subscribers and its position in the channel's offsets."""
 
-    __slots__ = ("backlog", "joining", "live", "name", "offset", "presence", "ready")
+    __slots__ = (
+        "backlog", "joining", "live", "name", "offset", "presence", "ready", "reported_local",
+    )
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -59,6 +61,8 @@ class HubChannel:
         self.live: set[Connection] = set()
         self.offset: int | None = None
         self.presence: int | None = None
+        # This process's count inside ``presence`` (what it reported when that total came).
+        self.reported_local = 0
         # Events held back while a gap is filled from history; None when in step.
         self.backlog: list[Event] | None = []
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -130,11 +134,17 @@ class Hub:
         self._tasks: set[asyncio.Task[None]] = set()
         self._presence_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        # Internal channels this process listens to for itself (``watch``), not for clients.
+        self._watchers: dict[str, list[Callable[[Event], None]]] = {}
+        self._started = False
         self.closing = False
 
     # Lifecycle
     async def start(self) -> None:
         await self._broker.start(self._on_event, self._on_resync)
+        self._started = True
+        for name in self._watchers:
+            self._spawn(self._listen_for_watchers(name), name=f"live-watch-{name}")
         self._presence_task = asyncio.create_task(self._presence_loop(), name="live-presence")
         self._heartbeat_task = asyncio.create_task(self._heartbeat_loop(), name="live-heartbeat")
 
@@ -155,6 +165,29 @@ class Hub:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._presence.clear()
+
+    async def watch(self, channel: str, callback: Callable[[Event], None]) -> None:
+        """Call ``callback`` with every event of an internal ``channel`` (e.g. ``pages``)."""
+        first = channel not in self._watchers
+        self._watchers.setdefault(channel, []).append(callback)
+        if first and self._started:
+            try:
+                await self._broker.listen(channel)
+            except Exception:
+                log.warning("could not listen to %s; retrying", channel, exc_info=True)
+                self._spawn(self._listen_for_watchers(channel), name=f"live-watch-{channel}")
+
+    async def _listen_for_watchers(self, channel: str) -> None:
+        # Comments must still be taken while Redis is down: keep trying in the background.
+        delay = 0.5
+        while True:
+            try:
+                await self._broker.listen(channel)
+                return
+            except Exception:
+                log.warning("could not listen to %s; retrying", channel, exc_info=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(coro, name=name)
@@ -216,8 +249,11 @@ class Hub:
 
     def _go_live(self, channel: HubChannel, conn: Connection, recovery: Recovery) -> None:
         name = channel.name
+        # An SSE ``id`` says "all up to here received": while a replay of older events follows,
+        # the frame must not carry one, or a drop during the replay would resume past it.
+        position = 0 if recovery.events else recovery.offset
         conn.send(Frame(Subscribed(channel=name, offset=recovery.offset,
-                                   recovered=recovery.recovered), offset=recovery.offset))
+                                   recovered=recovery.recovered), offset=position))
         last = recovery.offset
         for event in recovery.events:
             conn.send(event_frame(event))
@@ -227,7 +263,10 @@ class Hub:
                 conn.send(frame)
         channel.live.add(conn)
         if channel.presence is not None:
-            conn.send(presence_frame(name, channel.presence))
+            # The last total counted this process's subscribers as they were then: count the
+            # newcomer (and anyone else who came or left here since) now.
+            total = channel.presence - channel.reported_local + channel.count
+            conn.send(presence_frame(name, max(total, channel.count)))
 
     async def unsubscribe(self, conn: Connection, name: str, *, quiet: bool = False) -> None:
         if name not in conn.channels:
@@ -281,6 +320,11 @@ class Hub:
 
     # Broker callbacks
     def _on_event(self, event: Event) -> None:
+        for callback in self._watchers.get(event.channel, ()):
+            try:
+                callback(event)
+            except Exception:
+                log.warning("a watcher of %s failed", event.channel, exc_info=True)
         channel = self._channels.get(event.channel)
         if channel is not None and not channel.receive(event):
             self._spawn(self._fill(channel), name=f"live-fill-{channel.name}")
@@ -328,6 +372,9 @@ class Hub:
         totals = await self._presence.report(counts)
         for name, total in totals.items():
             channel = self._channels.get(name)
-            if channel is not None and channel.presence != total:
+            if channel is None:
+                continue
+            channel.reported_local = counts[name]
+            if channel.presence != total:
                 channel.presence = total
                 channel.broadcast(presence_frame(name, total))

@@ -15,6 +15,7 @@ from typing import Any
 
 from server.live.base import (
     MODERATION_CHANNEL,
+    PAGES_CHANNEL,
     ChannelBroker,
     Event,
     EventType,
@@ -118,3 +119,12 @@ async def liveblog_event(
     if not type.value.startswith("liveblog."):
         raise ValueError(f"{type} is not a live-blog event")
     return await _publish(channels, article_channel(article_id), type, dict(data))
+
+
+async def pages_changed(
+    channels: ChannelBroker, *, article_ids: Iterable[str], pages: str = "threads"
+) -> Event | None:
+    """``pages`` (``threads`` or ``liveblog``) of these articles changed: every server process
+    drops its cached copies of them."""
+    return await _publish(channels, PAGES_CHANNEL, EventType.pages_changed,
+                          {"pages": pages, "article_ids": list(article_ids)})

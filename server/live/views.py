@@ -62,6 +62,10 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
     hub.admit(ip)
     # autoping off: the hub pings (see WsConnection.heartbeat) and pongs come to ``_read``.
     ws = web.WebSocketResponse(max_msg_size=MAX_INBOUND, compress=False, autoping=False)
+    if not ws.can_prepare(request).ok:
+        raise BadRequest(
+            "this endpoint speaks WebSocket: send an Upgrade request", code="websocket_required"
+        )
     await ws.prepare(request)
     transport = request.transport
     if transport is None:

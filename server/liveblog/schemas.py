@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from server.errors import BadRequest
+from server.cursors import decode_cursor, encode_cursor, foreign_cursor
+from server.db import iso_time
 from server.http import Payload
 from server.liveblog.models import (
     BlogStatus,
@@ -87,23 +85,15 @@ class Cursor(BaseModel):
     p: int = Field(gt=0, le=2**62)
 
     def encode(self) -> str:
-        raw = orjson.dumps(self.model_dump())
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        return encode_cursor(self)
 
     @classmethod
     def decode(cls, token: str, listing: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            cursor = cls.model_validate(orjson.loads(raw))
-        except (ValueError, ValidationError, orjson.JSONDecodeError) as exc:
-            raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
+        cursor = decode_cursor(cls, token)
         if cursor.s != listing:
-            raise BadRequest("cursor belongs to another listing", code="invalid_cursor")
+            raise foreign_cursor()
         return cursor
 
-
-def _time(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def public_blog(blog: LiveBlog) -> dict[str, Any]:
@@ -112,9 +102,9 @@ def public_blog(blog: LiveBlog) -> dict[str, Any]:
         "title": blog.title,
         "status": blog.status,
         "revision": blog.revision,
-        "created_at": _time(blog.created_at),
-        "updated_at": _time(blog.updated_at),
-        "ended_at": _time(blog.ended_at),
+        "created_at": iso_time(blog.created_at),
+        "updated_at": iso_time(blog.updated_at),
+        "ended_at": iso_time(blog.ended_at),
     }
 
 
@@ -127,7 +117,7 @@ def public_post(post: LiveBlogPost) -> dict[str, Any]:
             "status": post.status,
             "deleted": True,
             "revision": post.revision,
-            "deleted_at": _time(post.deleted_at),
+            "deleted_at": iso_time(post.deleted_at),
         }
     return {
         "id": post.id,
@@ -139,10 +129,10 @@ def public_post(post: LiveBlogPost) -> dict[str, Any]:
         "key_event": post.key_event,
         "pinned": post.pinned,
         "revision": post.revision,
-        "created_at": _time(post.created_at),
-        "published_at": _time(post.published_at),
-        "updated_at": _time(post.updated_at),
-        "edited_at": _time(post.edited_at),
+        "created_at": iso_time(post.created_at),
+        "published_at": iso_time(post.published_at),
+        "updated_at": iso_time(post.updated_at),
+        "edited_at": iso_time(post.edited_at),
     }
 
 
@@ -153,7 +143,7 @@ def editor_post(post: LiveBlogPost) -> dict[str, Any]:
         id=post.id, article_id=post.article_id, status=post.status, body=post.body,
         html=post.html, author={"id": post.author_id, "name": post.author_name},
         key_event=post.key_event, pinned=post.pinned, revision=post.revision,
-        deleted_at=_time(post.deleted_at),
+        deleted_at=iso_time(post.deleted_at),
     )
     return shown
 
@@ -169,5 +159,5 @@ def public_revision(row: LiveBlogPostRevision) -> dict[str, Any]:
         "status": row.status,
         "key_event": row.key_event,
         "pinned": row.pinned,
-        "created_at": _time(row.created_at),
+        "created_at": iso_time(row.created_at),
     }

@@ -19,7 +19,7 @@ from server.db import Sessionmaker, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, NotFound, Unprocessable
 from server.live.base import ChannelBroker, EventType
-from server.live.producers import liveblog_event
+from server.live.producers import liveblog_event, pages_changed
 from server.liveblog.markdown import Renderer, normalise_markdown
 from server.liveblog.models import (
     BlogStatus,
@@ -59,6 +59,8 @@ class Outbox:
     async def flush(self, channels: ChannelBroker) -> None:
         for type, data in self.events:
             await liveblog_event(channels, article_id=self.article_id, type=type, data=data)
+        if self.events:
+            await pages_changed(channels, article_ids=[self.article_id], pages="liveblog")
 
 
 def render_body(raw: str, settings: Settings) -> tuple[str, str]:
@@ -166,6 +168,7 @@ async def put_blog(
         await liveblog_event(
             channels, article_id=article_id, type=EventType.liveblog_status, data=shown
         )
+        await pages_changed(channels, article_ids=[article_id], pages="liveblog")
     return shown, created
 
 

@@ -35,7 +35,7 @@ def _post_id(request: web.Request) -> int:
 
 def setup(app: web.Application) -> list[web.AbstractRouteDef]:
     """The live blog's routes; its per-process cache of anonymous reads goes in app state."""
-    app[LIVEBLOG_PAGES] = PageCache(app[SETTINGS].liveblog_page_cache_seconds)
+    app[LIVEBLOG_PAGES] = PageCache(app[SETTINGS].liveblog_page_cache_seconds, name="liveblog")
     return list(routes)
 
 

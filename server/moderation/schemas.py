@@ -6,25 +6,22 @@ document promises is what the code returns.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import enum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import orjson
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
-from server.comments.models import CommentStatus
-from server.errors import BadRequest
+from server.comments.models import CommentStatus, ReportReason
+from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.http import Payload
+from server.ids import ARTICLE_ID_PATTERN
 from server.users.models import UserStatus
 
 MAX_BULK_IDS = 500
-ARTICLE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$"
 # PostgreSQL text and JSONB cannot hold NUL: refused at the boundary rather than failing there.
 NO_NUL = r"^[^\x00]*$"
 
-C = TypeVar("C", bound=BaseModel)
 
 CommentId = Annotated[int, Strict(), Field(gt=0, lt=10**18)]
 
@@ -50,16 +47,8 @@ class DecisionAction(enum.StrEnum):
     unfeature = "unfeature"
 
 
-class ReasonCode(enum.StrEnum):
-    """Why a moderator rejected a comment (shown to integrators, counted in reports)."""
-
-    abuse = "abuse"
-    spam = "spam"
-    off_topic = "off_topic"
-    hate = "hate"
-    harassment = "harassment"
-    misinformation = "misinformation"
-    other = "other"
+# Readers report and moderators reject with the same reasons: one list.
+ReasonCode = ReportReason
 
 
 class _Query(BaseModel):
@@ -325,21 +314,8 @@ class QueueCursor(BaseModel):
     def decode(cls, token: str, queue: Queue, order: QueueOrder) -> QueueCursor:
         cursor = decode_cursor(cls, token)
         if cursor.q != queue.value or cursor.o != order.value:
-            raise BadRequest("cursor belongs to another listing", code="invalid_cursor")
+            raise foreign_cursor()
         return cursor
-
-
-def encode_cursor(model: BaseModel) -> str:
-    raw = orjson.dumps(model.model_dump(exclude_none=True))
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def decode_cursor(cls: type[C], token: str) -> C:
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        return cls.model_validate(orjson.loads(raw))
-    except (ValueError, ValidationError, orjson.JSONDecodeError) as exc:
-        raise BadRequest("cursor is not valid", code="invalid_cursor") from exc
 
 
 # Policy and word lists (admin)

@@ -7,7 +7,6 @@ from aiohttp import web
 from server.auth import Role, require_principal, requires
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
-from server.moderation import audit, configuration, queues, sanctions, service
 from server.moderation.docs import (
     COMMENT,
     COMMENT_HISTORY,
@@ -23,7 +22,9 @@ from server.moderation.docs import (
     WORDLIST_GET,
     WORDLIST_PUT,
 )
-from server.moderation.policy_store import WordlistKind
+from server.moderation.policy import configuration
+from server.moderation.policy.store import WordlistKind
+from server.moderation.review import audit, decisions, queues, sanctions
 from server.moderation.schemas import (
     DecisionRequest,
     PageQuery,
@@ -36,7 +37,7 @@ from server.moderation.schemas import (
     WordlistBody,
 )
 from server.openapi import document
-from server.typedefs import CHANNELS, JOBS, SESSIONMAKER
+from server.typedefs import EVENTS, JOBS, SESSIONMAKER
 
 routes = web.RouteTableDef()
 PREFIX = "/api/v1/moderation"
@@ -91,11 +92,10 @@ async def list_queue(request: web.Request) -> web.Response:
 @routes.post(f"{PREFIX}/decisions")
 @document(DECISIONS)
 @moderator
-async def decide(request: web.Request) -> web.Response:
+async def post_decisions(request: web.Request) -> web.Response:
     payload = await parse_json(request, DecisionRequest)
-    outcome = await service.decide(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+    outcome = await decisions.apply_decisions(
+        events=request.app[EVENTS],
         principal=require_principal(request),
         request=payload,
     )
@@ -107,10 +107,9 @@ async def decide(request: web.Request) -> web.Response:
 @moderator
 async def reevaluate(request: web.Request) -> web.Response:
     payload = await parse_json(request, ReevaluateRequest)
-    outcome = await service.reevaluate(
-        sessionmaker=request.app[SESSIONMAKER],
+    outcome = await decisions.reevaluate(
+        events=request.app[EVENTS],
         jobs=request.app[JOBS],
-        channels=request.app[CHANNELS],
         principal=require_principal(request),
         request=payload,
     )
@@ -167,8 +166,7 @@ async def set_user_status(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     payload = await parse_json(request, UserStatusChange)
     outcome = await sanctions.set_status(
-        sessionmaker=request.app[SESSIONMAKER],
-        channels=request.app[CHANNELS],
+        events=request.app[EVENTS],
         principal=require_principal(request),
         user_id=user_id,
         change=payload,

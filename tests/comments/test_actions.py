@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from server.comments.models import Comment, CommentStatus, Reaction, Report
 from server.moderation.models import ModerationAction
+from server.moderation.policy.rules import PolicyConfig
 from tests.conftest import BOTH_DATABASES, auth
 from tests.factories import make_comment
 
@@ -157,7 +158,7 @@ async def test_reaction_refusals(client, token, sessionmaker):
     assert r.status == 405 and (await r.json())["error"]["code"] == "method_not_allowed"
 
 
-async def test_reports_one_per_user_and_hold_after_threshold(client, token, sessionmaker, settings):
+async def test_reports_one_per_user_and_hold_after_threshold(client, token, sessionmaker):
     cid = await make_comment(sessionmaker, author="amina")
     r = await client.post(
         f"/api/v1/comments/{cid}/reports", json={"reason": "spam"}, headers=auth(token("r1"))
@@ -176,7 +177,8 @@ async def test_reports_one_per_user_and_hold_after_threshold(client, token, sess
             f"/api/v1/comments/{cid}/reports", json=bad, headers=auth(token("r2"))
         )
         assert r.status == 422, bad
-    for i in range(2, settings.report_hold_count + 1):
+    hold_after = PolicyConfig().report_hold_count  # the policy's default: 3
+    for i in range(2, hold_after + 1):
         r = await client.post(
             f"/api/v1/comments/{cid}/reports",
             json={"reason": "harassment", "note": "see thread"},
@@ -184,7 +186,26 @@ async def test_reports_one_per_user_and_hold_after_threshold(client, token, sess
         )
         assert r.status == 201
     stored = await _comment(sessionmaker, cid)
-    assert stored.status == "held" and stored.report_count == settings.report_hold_count
+    assert stored.status == "held" and stored.report_count == hold_after
     assert stored.decision_reason == "held: 3 reports ≥ 3" and stored.visible is False
     async with sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 3
+
+
+async def test_reports_hold_at_the_policys_count_not_a_setting(client, token, sessionmaker):
+    admin = auth(token("admin-1", roles=["admin"]))
+    r = await client.put("/api/v1/moderation/policy", json={"report_hold_count": 5}, headers=admin)
+    assert r.status == 200
+    cid = await make_comment(sessionmaker, author="amina")
+    for i in range(1, 5):
+        r = await client.post(
+            f"/api/v1/comments/{cid}/reports", json={"reason": "spam"}, headers=auth(token(f"r{i}"))
+        )
+        assert r.status == 201
+    assert (await _comment(sessionmaker, cid)).status == "approved"
+    r = await client.post(
+        f"/api/v1/comments/{cid}/reports", json={"reason": "spam"}, headers=auth(token("r5"))
+    )
+    assert r.status == 201
+    stored = await _comment(sessionmaker, cid)
+    assert stored.status == "held" and stored.decision_reason == "held: 5 reports ≥ 5"

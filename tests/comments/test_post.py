@@ -223,3 +223,21 @@ async def test_rate_limit_per_ip(make_client, make_settings, token):
         for i in range(3)
     ]
     assert statuses == [202, 202, 429]
+
+
+async def test_rate_limit_counts_posts_with_fresh_idempotency_keys(
+    make_client, make_settings, token
+):
+    client = await make_client(
+        make_settings(rate_limit_enabled=True, rate_limit_comments_user="3/minute")
+    )
+    headers = auth(token("keyed"))
+    statuses = [
+        (
+            await client.post(
+                URL, json={"body": f"n{i}"}, headers={**headers, "Idempotency-Key": f"k-{i}"}
+            )
+        ).status
+        for i in range(5)
+    ]
+    assert statuses == [202, 202, 202, 429, 429]

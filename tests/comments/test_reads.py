@@ -20,7 +20,7 @@ async def test_rows_render_like_orm_objects(client, token, sessionmaker):
     own = await make_comment(sessionmaker, article_id="a", author="amina",
                              status=CommentStatus.held)
     async with sessionmaker() as session:
-        rows = await reads.top_level_page(session, "a", reads.Order.newest, None, 10)
+        rows = await reads.top_level_page(session, "a", reads.Sort.newest, None, 10)
         replies = await reads.first_replies(session, [parent], 3)
         awaiting = await reads.awaiting_review(session, "a", "amina")
         for row, cid in ((rows[0], parent), (replies[parent][0], reply), (awaiting[0], own)):
@@ -44,7 +44,7 @@ async def test_reads_on_sqlite(tmp_path):
         ids = [await make_comment(sessionmaker, article_id="a") for _ in range(3)]
         reply = await make_comment(sessionmaker, article_id="a", parent_id=ids[0])
         async with sessionmaker() as session:
-            page = await reads.top_level_page(session, "a", reads.Order.top,
+            page = await reads.top_level_page(session, "a", reads.Sort.top,
                                               reads.Position(ids[2], 0), 10)
             replies = await reads.first_replies(session, ids, 3)
         assert [r[0] for r in page] == ids[:2][::-1]

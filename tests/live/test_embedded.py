@@ -16,6 +16,7 @@ from server.live.coalesce import CoalescingChannels
 from server.live.memory import MemoryChannelBroker
 from server.settings import Settings
 from server.typedefs import CHANNELS, HUB
+from tests.clock import ManualClock
 from tests.live.conftest import LiveClient
 
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(30)]
@@ -109,7 +110,8 @@ class _Recorder:
 
 async def test_reaction_bursts_are_coalesced_and_the_last_state_wins() -> None:
     recorder = _Recorder()
-    channels = CoalescingChannels(recorder, {EventType.comment_reactions: 0.1})
+    clock = ManualClock()
+    channels = CoalescingChannels(recorder, {EventType.comment_reactions: 0.1}, clock=clock)
     for n in range(1, 21):
         await producers.comment_reactions(channels, article_id="a", comment_id=7,
                                           reactions={"like": n})
@@ -117,7 +119,9 @@ async def test_reaction_bursts_are_coalesced_and_the_last_state_wins() -> None:
                                       reactions={"sad": 1})
     await producers.comment_published(channels, {"id": 9, "article_id": "a", "mine": True})
     assert len(recorder.sent) == 3  # the first of each burst, and the unrelated event
-    await asyncio.sleep(0.25)
+    await clock.advance(0.05)
+    assert len(recorder.sent) == 3  # still within the interval
+    await clock.advance(0.1)
     counts = [e.data["reaction_count"] for e in recorder.sent if e.data["id"] == 7]
     assert counts == [1, 20]
     published = [e for e in recorder.sent if e.type is EventType.comment_published]
@@ -202,3 +206,12 @@ async def test_heartbeat_drops_a_peer_that_never_answers_pings(
     assert (await alive.recv()) == {"op": "pong"}
     assert client.app[HUB].stats()["connections"] == 1
     await alive.ws.close()
+
+
+async def test_a_plain_get_of_the_websocket_route_is_a_json_400(
+    make_client: Callable[..., Any], embedded: Settings
+) -> None:
+    client = await make_client(embedded)
+    r = await client.get("/api/v1/live")
+    assert r.status == 400
+    assert (await r.json())["error"]["code"] == "websocket_required"

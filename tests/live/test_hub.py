@@ -112,9 +112,60 @@ async def test_after_a_reconnect_every_channel_catches_up(hub_of: Any) -> None:
     start = await broker.recover("article:h", None)
     broker.drop = {start.offset + 1, start.offset + 2}
     offsets = await _publish(broker, 2)
-    assert [m["op"] for m in conn.messages] == ["subscribed"]
+    assert [m["op"] for m in conn.messages if m["op"] != "presence"] == ["subscribed"]
     broker.resync()  # what the Redis broker does when pub/sub re-subscribes
     await _settle()
     assert [m["offset"] for m in conn.messages if m["op"] == "event"] == offsets
     await hub.unregister(conn)
     assert hub.stats() == {"connections": 0, "channels": 0}
+
+
+class SseRecorder(FakeConnection):
+    """Keeps the Server-Sent Events blocks a stream would write, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blocks: list[bytes] = []
+
+    def send(self, frame: Frame) -> None:
+        super().send(frame)
+        self.blocks.append(frame.sse)
+
+
+def _ids(blocks: list[bytes]) -> list[int]:
+    return [int(line[4:]) for block in blocks for line in block.split(b"\n")
+            if line.startswith(b"id: ")]
+
+
+async def test_sse_ids_never_run_ahead_of_a_replay(hub_of: Any) -> None:
+    hub, broker = await hub_of(100)
+    start = (await broker.recover("article:h", None)).offset
+    offsets = await _publish(broker, 3)
+    conn = SseRecorder()
+    hub.register(conn)
+    await hub.subscribe(conn, "article:h", start)
+    # Each id a stream carries is a resume point: it must be the last event fully sent, so
+    # the ids seen in order are exactly the replayed offsets (the subscribed frame adds none).
+    assert _ids(conn.blocks) == offsets
+    fresh = SseRecorder()
+    hub.register(fresh)
+    await hub.subscribe(fresh, "article:h", None)
+    assert _ids(fresh.blocks) == [offsets[-1]]  # nothing to replay: resume from now
+    await hub.unregister(conn)
+    await hub.unregister(fresh)
+
+
+async def test_presence_right_after_subscribed_counts_the_newcomer(hub_of: Any) -> None:
+    hub, _broker = await hub_of(100)
+    first, second = FakeConnection(), FakeConnection()
+    hub.register(first)
+    hub.register(second)
+    await hub.subscribe(first, "article:p", None)
+    await hub.report_presence()  # the periodic report: one subscriber here
+    assert [m["count"] for m in first.messages if m["op"] == "presence"] == [1]
+    await hub.subscribe(second, "article:p", None)
+    ops = [m["op"] for m in second.messages]
+    assert ops == ["subscribed", "presence"]
+    assert second.messages[1]["count"] == 2
+    await hub.unregister(first)
+    await hub.unregister(second)

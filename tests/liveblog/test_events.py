@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
+from server.live.base import PAGES_CHANNEL
 from tests.liveblog.conftest import ARTICLE, Editor, Recorder
 
 CHANNEL = f"article:{ARTICLE}"
@@ -20,8 +21,10 @@ async def test_the_broker_gets_each_event_with_its_data(
     await editor.delete(post["id"])
     await editor.call("PUT", f"/api/v1/articles/{ARTICLE}/liveblog", 200, json={"status": "ended"})
 
-    assert {channel for channel, _, _ in published.events} == {CHANNEL}
-    assert [t for _, t, _ in published.events] == [
+    assert {channel for channel, _, _ in published.events} == {CHANNEL, PAGES_CHANNEL}
+    # Each write also tells every process to drop its cached pages of the blog.
+    assert published.of("pages.changed") == [{"pages": "liveblog", "article_ids": [ARTICLE]}] * 5
+    assert [t for c, t, _ in published.events if c == CHANNEL] == [
         "liveblog.status", "liveblog.post.published", "liveblog.post.updated",
         "liveblog.post.deleted", "liveblog.status",
     ]

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from server.comments.models import Comment, CommentStatus
-from server.comments.visibility import lock_comment, transition
 from server.db import Sessionmaker, utcnow
+from server.lifecycle.transitions import lock_comment, transition
 from server.moderation.models import ModerationAction
 from tests.conftest import auth
 

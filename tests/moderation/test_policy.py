@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from server.articles.models import ModerationMode
 from server.comments.models import CommentStatus
-from server.moderation.policy import (
+from server.moderation.policy.rules import (
     DEFAULT_CONFIG,
     DEFAULT_THRESHOLDS,
     HOLD_RULES,
@@ -24,7 +24,7 @@ from server.moderation.policy import (
     decide,
     risk,
 )
-from server.moderation.words import compile_wordlist, default_suspect_words
+from server.moderation.policy.words import compile_wordlist, default_suspect_words
 from server.users.models import UserStatus
 
 APPROVED, HELD, REJECTED = CommentStatus.approved, CommentStatus.held, CommentStatus.rejected

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from server.moderation.models import ModerationAction
-from server.moderation.policy import LabelThresholds, PolicyConfig
-from server.moderation.policy_store import (
+from server.moderation.policy.rules import LabelThresholds, PolicyConfig
+from server.moderation.policy.store import (
     ModerationPolicy,
     PolicyCache,
     PolicyVersions,
@@ -19,7 +19,7 @@ from server.moderation.policy_store import (
     save_policy_config,
     save_wordlist,
 )
-from server.moderation.words import default_suspect_words
+from server.moderation.policy.words import default_suspect_words
 
 
 async def _audit(sessionmaker):

@@ -265,7 +265,7 @@ async def test_overlapping_bulk_decisions_neither_deadlock_nor_drift(client, tok
 async def test_deadlock_victims_are_retried():
     from sqlalchemy.exc import DBAPIError
 
-    from server.moderation.locking import retry_deadlocks
+    from server.moderation.review.locking import retry_deadlocks
 
     class Orig(Exception):
         def __init__(self, sqlstate):

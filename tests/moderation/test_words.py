@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from server.moderation.words import (
+from server.moderation.policy.words import (
     MAX_ENTRY_CHARS,
     clean_wordlist,
     compile_wordlist,
@@ -20,7 +20,7 @@ from server.moderation.words import (
     normalize,
 )
 
-SEED_ARTICLE = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "article.txt"
+SEED_ARTICLE = Path(__file__).resolve().parents[2] / "seeds" / "article.txt"
 
 # A test list with short entries hidden inside many innocent words (the Scunthorpe problem).
 LIST = [

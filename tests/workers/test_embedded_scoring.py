@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-import workers.main
+import server.scoring
 from server.app import create_app
 from server.auth import mint_token
 from server.settings import Settings
@@ -35,7 +35,7 @@ async def test_embedded_post_is_decided_in_process(aiohttp_client, tmp_path, mon
     async def stub(_settings):
         return StubScorer()
 
-    monkeypatch.setattr(workers.main, "_load_scorer", stub)
+    monkeypatch.setattr(server.scoring, "load_scorer_in_thread", stub)
     settings = embedded_settings(tmp_path)
     assert settings.run_embedded_worker
     client = await aiohttp_client(create_app(settings))
@@ -61,7 +61,7 @@ async def test_embedded_scorer_failure_is_reported_not_fatal(aiohttp_client, tmp
     async def broken(_settings):
         raise OSError("no model here")
 
-    monkeypatch.setattr(workers.main, "_load_scorer", broken)
+    monkeypatch.setattr(server.scoring, "load_scorer_in_thread", broken)
     settings = embedded_settings(tmp_path)
     client = await aiohttp_client(create_app(settings))
     await asyncio.sleep(0.05)

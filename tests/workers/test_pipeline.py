@@ -272,7 +272,7 @@ async def test_job_of_a_dead_consumer_past_its_deliveries_is_retired(
 
 
 async def test_stored_word_lists_apply_and_reload(sessionmaker):
-    from server.moderation.policy_store import save_wordlist
+    from server.moderation.policy.store import save_wordlist
 
     judge = PolicyJudge(check_interval=0)
     pipeline = Pipeline(sessionmaker=sessionmaker, channels=RecordingBroker(),

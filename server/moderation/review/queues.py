@@ -7,7 +7,6 @@ statuses; ``reported`` is published comments with reports no moderator has dealt
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Sequence
 from typing import Any
@@ -30,7 +29,7 @@ from sqlalchemy.orm import aliased
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus, Report
-from server.db import Sessionmaker
+from server.db import Sessionmaker, iso_time
 from server.errors import NotFound
 from server.moderation.models import ModerationAction
 from server.moderation.schemas import (
@@ -268,6 +267,17 @@ async def count_queues(
     return counts
 
 
+# The queues that wait for a person; their sizes are what a console shows live.
+WAITING = (Queue.pending, Queue.held, Queue.reported)
+
+
+async def waiting_counts(sessionmaker: Sessionmaker) -> dict[str, int]:
+    """Sizes of the queues waiting for a person (``queue.counts`` events)."""
+    async with sessionmaker() as session:
+        counts = await count_queues(session)
+    return {queue.value: counts[queue] for queue in WAITING}
+
+
 def excerpt(body: str, limit: int = EXCERPT_CHARS) -> str:
     return body if len(body) <= limit else body[: limit - 1].rstrip() + "…"
 
@@ -280,10 +290,6 @@ async def build_items(session: AsyncSession, rows: Sequence[Row[Any]]) -> list[d
     reports = await _reports(session, [row.id for row in rows if row.report_count])
     return [_item(row, reports.get(row.id)) for row in rows]
 
-
-def _time(value: dt.datetime | None) -> str | None:
-    """ISO 8601 as pydantic writes it (``Z`` for UTC), so pages and single items agree."""
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 _NO_REPORTS: dict[str, Any] = {"count": 0, "reasons": {}, "notes": []}
@@ -306,10 +312,10 @@ def _item(row: Row[Any], reports: ReportSummary | None) -> dict[str, Any]:
         "featured": row.featured,
         "depth": row.depth,
         "root_id": row.root_id,
-        "created_at": _time(row.created_at),
-        "edited_at": _time(row.edited_at),
-        "published_at": _time(row.published_at),
-        "decided_at": _time(row.decided_at),
+        "created_at": iso_time(row.created_at),
+        "edited_at": iso_time(row.edited_at),
+        "published_at": iso_time(row.published_at),
+        "decided_at": iso_time(row.decided_at),
         "article": {
             "id": row.article_id,
             "title": row.article_title,
@@ -321,7 +327,7 @@ def _item(row: Row[Any], reports: ReportSummary | None) -> dict[str, Any]:
             "id": row.author_id,
             "name": row.author_name,
             "status": row.author_status,
-            "suspended_until": _time(row.author_suspended_until),
+            "suspended_until": iso_time(row.author_suspended_until),
             "approved_count": row.author_approved,
             "rejected_count": row.author_rejected,
             "reported_count": row.author_reported,

@@ -1,8 +1,10 @@
-"""Status transitions of a comment, the counters that follow them, and their audit record.
+"""Status transitions of a comment, the counters that follow them, their audit record and event.
 
 Every change of a comment's status, by its author, the scoring worker or a moderator, goes
 through ``transition`` (or ``transition_many`` for a batch) so that reply counts, article counts,
-user history and the audit log stay exact. Callers lock the comment rows first (``lock_comment``).
+user history and the audit log stay exact, and a ``CommentEvent`` lands in the transaction's
+outbox (``server.lifecycle``), published after commit. Featuring goes through ``feature``.
+Callers lock the comment rows first (``lock_comment``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
+from server.comments.schemas import public_comment
 from server.db import Base
+from server.errors import NotFound
+from server.lifecycle.audit import audit_row
+from server.lifecycle.events import CommentEvent, EventKind, kind_of, record
 from server.moderation.models import ModerationAction
 from server.users.models import User
 
@@ -32,6 +38,15 @@ async def lock_comment(session: AsyncSession, comment_id: int) -> Comment | None
         .execution_options(populate_existing=True)
     )
     return result.scalar_one_or_none()
+
+
+async def lock_found(session: AsyncSession, comment_id: int, *, visible: bool = False) -> Comment:
+    """``lock_comment``, or a 404 when there is no such comment (or, with ``visible``, when
+    readers cannot see it)."""
+    comment = await lock_comment(session, comment_id)
+    if comment is None or (visible and not comment.visible):
+        raise NotFound("comment not found", code="comment_not_found")
+    return comment
 
 
 async def lock_comments(session: AsyncSession, comment_ids: Sequence[int]) -> list[Comment]:
@@ -85,17 +100,94 @@ def _record(
     reason: str | None,
     details: dict[str, Any] | None,
 ) -> ModerationAction:
-    return ModerationAction(
-        actor_id=actor,
+    return audit_row(
+        actor=actor,
         action=action,
-        comment_id=comment.id,
-        subject_user_id=comment.author_id,
+        comment=comment,
         before=before.value,
         after=comment.status,
         reason=reason,
         details=details,
-        created_at=now,
+        now=now,
     )
+
+
+def comment_event(
+    comment: Comment,
+    kind: EventKind,
+    *,
+    actor: str,
+    action: str,
+    before: CommentStatus,
+    was_visible: bool,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> CommentEvent:
+    """The event of ``comment`` as it stands now (its public JSON if it just appeared)."""
+    appeared = comment.visible and not was_visible
+    return CommentEvent(
+        kind=kind,
+        comment_id=comment.id,
+        article_id=comment.article_id,
+        author_id=comment.author_id,
+        actor=actor,
+        action=action,
+        before=before,
+        after=CommentStatus(comment.status),
+        was_visible=was_visible,
+        visible=comment.visible,
+        featured=comment.featured,
+        reason=reason,
+        public=public_comment(comment, None, viewer=None) if appeared else None,
+        data=data or {},
+        parent_id=comment.parent_id,
+    )
+
+
+def _event(
+    session: AsyncSession,
+    comment: Comment,
+    before: CommentStatus,
+    was_visible: bool,
+    *,
+    actor: str,
+    action: str,
+    reason: str | None,
+) -> CommentEvent:
+    kind = kind_of(CommentStatus(comment.status), action)
+    event = comment_event(
+        comment, kind, actor=actor, action=action, before=before,
+        was_visible=was_visible, reason=reason,
+    )
+    record(session, event)
+    return event
+
+
+def feature(
+    session: AsyncSession,
+    comment: Comment,
+    *,
+    on: bool,
+    actor: str,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> CommentEvent:
+    """Feature (or unfeature) a locked, published comment: the column, audit row and event."""
+    comment.featured, comment.updated_at = on, now
+    action = "feature" if on else "unfeature"
+    status = CommentStatus(comment.status)
+    details = {"featured": {"before": not on, "after": on}}
+    row = _record(
+        comment, status, actor=actor, action=action, now=now, reason=reason, details=details
+    )
+    session.add(row)
+    kind = EventKind.featured if on else EventKind.unfeatured
+    event = comment_event(
+        comment, kind, actor=actor, action=action, before=status,
+        was_visible=comment.visible, reason=reason,
+    )
+    record(session, event)
+    return event
 
 
 async def transition(
@@ -108,15 +200,16 @@ async def transition(
     now: dt.datetime,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
-) -> ModerationAction:
-    """Move ``comment`` to ``status``, keep every counter exact, and write the audit row."""
+) -> CommentEvent:
+    """Move ``comment`` to ``status``, keep every counter exact, write the audit row, and record
+    the event in the transaction's outbox (returned)."""
     before, was_visible = _move(comment, status, now, reason)
     await _adjust_counters(session, comment, before, status, was_visible)
-    record = _record(
+    row = _record(
         comment, before, actor=actor, action=action, now=now, reason=reason, details=details
     )
-    session.add(record)
-    return record
+    session.add(row)
+    return _event(session, comment, before, was_visible, actor=actor, action=action, reason=reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +298,7 @@ async def transition_many(
     actor: str,
     action: str,
     now: dt.datetime,
-) -> list[ModerationAction]:
+) -> list[CommentEvent]:
     """``transition`` for many locked comments at once: the same columns, the same audit rows
     and exactly the same counters, but each counter row is updated once (a bulk decision of
     hundreds of comments costs a few statements, not three per comment).
@@ -214,10 +307,17 @@ async def transition_many(
     session keep their old counts (load them afterwards, with ``populate_existing``)."""
     deltas = _Deltas()
     records = []
+    events = []
     moved = {move.comment.id: move.comment for move in moves}
     for move in moves:
         before, was_visible = _move(move.comment, move.status, now, move.reason)
         deltas.add(move.comment, before, move.status, was_visible)
+        events.append(
+            _event(
+                session, move.comment, before, was_visible,
+                actor=actor, action=action, reason=move.reason,
+            )
+        )
         records.append(
             _record(
                 move.comment,
@@ -235,7 +335,7 @@ async def transition_many(
         if parent is not None:  # keep a moved parent's loaded count true as well
             set_committed_value(parent, "reply_count", parent.reply_count + delta)
     session.add_all(records)
-    return records
+    return events
 
 
 async def _adjust_counters(

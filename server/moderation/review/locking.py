@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article
 from server.comments.models import Comment
-from server.comments.visibility import lock_comments
+from server.lifecycle.transitions import lock_comments
 from server.users.models import User
 
 log = logging.getLogger(__name__)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, select
 
 from server.comments.models import Comment
+from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.db import Sessionmaker
-from server.errors import BadRequest, NotFound
+from server.errors import NotFound
 from server.moderation.models import ModerationAction
-from server.moderation.schemas import (
-    AuditCursor,
-    AuditEntry,
-    AuditPage,
-    PageQuery,
-    decode_cursor,
-    encode_cursor,
-)
+from server.moderation.schemas import AuditCursor, AuditEntry, AuditPage, PageQuery
 from server.users.models import User
 
 
@@ -39,7 +33,7 @@ def _position(query: PageQuery, kind: str) -> int | None:
         return None
     cursor = decode_cursor(AuditCursor, query.cursor)
     if cursor.k != kind:
-        raise BadRequest("cursor belongs to another listing", code="invalid_cursor")
+        raise foreign_cursor()
     return cursor.id
 
 

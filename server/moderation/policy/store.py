@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, JSONType, UTCDateTime, utcnow
-from server.moderation.models import ModerationAction
-from server.moderation.policy import PolicyConfig
-from server.moderation.words import (
+from server.lifecycle.audit import audit_row
+from server.moderation.policy.rules import PolicyConfig
+from server.moderation.policy.words import (
     WordMatcher,
     clean_wordlist,
     compile_wordlist,
@@ -238,8 +238,8 @@ def _audit(
     details: dict[str, Any],
 ) -> None:
     session.add(
-        ModerationAction(
-            actor_id=actor,
+        audit_row(
+            actor=actor,
             action=action,
             before=str(before),
             after=str(after),

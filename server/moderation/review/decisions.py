@@ -13,24 +13,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.auth import Principal
 from server.comments.models import Comment, CommentStatus, Report
-from server.comments.schemas import public_comment
 from server.comments.service import enqueue_scoring
-from server.comments.visibility import Move, lock_comments, transition, transition_many
-from server.db import Sessionmaker, utcnow
+from server.db import utcnow
 from server.errors import Unprocessable
 from server.jobs.base import JobQueue
-from server.live.base import ChannelBroker
-from server.moderation.events import Change, publish_changes
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
+from server.lifecycle.events import CommentEvent
+from server.lifecycle.relay import EventRelay
+from server.lifecycle.transitions import Move, feature, lock_comments, transition, transition_many
 from server.moderation.models import ModerationAction
-from server.moderation.queues import in_queue
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
+from server.moderation.review.queues import in_queue
 from server.moderation.schemas import (
     CommentStatusAwaiting,
     DecisionAction,
@@ -43,7 +42,6 @@ from server.moderation.schemas import (
     ReevaluateRequest,
     ReevaluateResponse,
 )
-from server.users.models import User
 
 MODERATOR_RULE = "moderator"
 _TARGET = {
@@ -57,7 +55,7 @@ class _Batch:
     """What one decision request did, collected while the rows are locked."""
 
     results: list[DecisionResult] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[CommentEvent] = field(default_factory=list)
 
 
 def _failed(comment_id: int, comment: Comment | None, code: str, message: str) -> DecisionResult:
@@ -105,7 +103,7 @@ def _unchanged(comment: Comment, action: DecisionAction) -> bool:
     return comment.status == CommentStatus.rejected
 
 
-async def decide_statuses(
+async def moderate(
     session: AsyncSession,
     comments: Sequence[Comment],
     target: CommentStatus,
@@ -115,7 +113,7 @@ async def decide_statuses(
     reason: str,
     now: dt.datetime,
     details: dict[str, object],
-) -> list[Change]:
+) -> list[CommentEvent]:
     """Approve or reject locked comments by a person's decision, resolving their reports
     (they leave the reported queue); one ``transition_many`` keeps the counters exact."""
     reported = [c.id for c in comments if c.report_count]
@@ -126,64 +124,14 @@ async def decide_statuses(
             .values(resolved=True)
             .execution_options(synchronize_session=False)
         )
-    moves, changes = [], []
+    moves = []
     for comment in comments:
-        before, was_visible = CommentStatus(comment.status), comment.visible
         resolved, comment.report_count = comment.report_count, 0
         if target is not CommentStatus.approved:
             comment.featured = False
         info = {"rule": MODERATOR_RULE, "reports_resolved": resolved, **details}
         moves.append(Move(comment, target, reason, info))
-        changes.append(
-            Change(
-                comment_id=comment.id,
-                article_id=comment.article_id,
-                actor_id=actor,
-                action=action,
-                before=before,
-                after=target,
-                was_visible=was_visible,
-                featured=comment.featured,
-            )
-        )
-    await transition_many(session, moves, actor=actor, action=action, now=now)
-    return changes
-
-
-def _feature(
-    session: AsyncSession,
-    comment: Comment,
-    on: bool,
-    actor: str,
-    now: dt.datetime,
-    note: str | None,
-) -> Change:
-    comment.featured, comment.updated_at = on, now
-    action = "feature" if on else "unfeature"
-    session.add(
-        ModerationAction(
-            actor_id=actor,
-            action=action,
-            comment_id=comment.id,
-            subject_user_id=comment.author_id,
-            before=comment.status,
-            after=comment.status,
-            reason=note,
-            details={"featured": {"before": not on, "after": on}},
-            created_at=now,
-        )
-    )
-    status = CommentStatus(comment.status)
-    return Change(
-        comment_id=comment.id,
-        article_id=comment.article_id,
-        actor_id=actor,
-        action=action,
-        before=status,
-        after=status,
-        was_visible=comment.visible,
-        featured=on,
-    )
+    return await transition_many(session, moves, actor=actor, action=action, now=now)
 
 
 def _reason_text(request: DecisionRequest) -> str:
@@ -200,12 +148,15 @@ async def _apply(
     request: DecisionRequest,
     actor: str,
     now: dt.datetime,
-) -> list[Change]:
+) -> list[CommentEvent]:
     target = _TARGET.get(request.action)
     if target is None:
         on = request.action is DecisionAction.feature
-        return [_feature(session, c, on, actor, now, request.note) for c in comments]
-    return await decide_statuses(
+        return [
+            feature(session, c, on=on, actor=actor, now=now, reason=request.note)
+            for c in comments
+        ]
+    return await moderate(
         session,
         comments,
         target,
@@ -220,7 +171,7 @@ async def _apply(
     )
 
 
-def _applied(comment: Comment, change: Change) -> DecisionResult:
+def _applied(comment: Comment, change: CommentEvent) -> DecisionResult:
     return DecisionResult(
         id=comment.id,
         ok=True,
@@ -231,10 +182,9 @@ def _applied(comment: Comment, change: Change) -> DecisionResult:
     )
 
 
-async def decide(
+async def apply_decisions(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     request: DecisionRequest,
 ) -> DecisionResponse:
@@ -248,28 +198,26 @@ async def decide(
     now = utcnow()
 
     async def unit_of_work() -> _Batch:
-        return await _decide_all(sessionmaker, request, ids, principal.sub, now)
+        return await _decide_all(events, request, ids, principal.sub, now)
 
     batch = await retry_deadlocks(unit_of_work)
-    await publish_changes(sessionmaker, channels, batch.changes)
     return _response(request.action, batch.results)
 
 
 async def _decide_all(
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     request: DecisionRequest,
     ids: Sequence[int],
     actor: str,
     now: dt.datetime,
 ) -> _Batch:
     batch = _Batch()
-    async with sessionmaker.begin() as session:
+    async with events.transaction() as session:
         locked = await lock_for_decisions(session, ids)
         # The rows are locked and nothing below reads them back: flushing each comment before
         # every counter UPDATE would cost a round trip per comment. One flush at commit.
         with session.no_autoflush:
             await _decide_locked(session, batch, locked, request, ids, actor, now)
-        await _attach_published(session, batch.changes, locked)
         batch.results = await _with_last_actions(session, batch.results)
     return batch
 
@@ -327,28 +275,6 @@ def _response(action: DecisionAction, results: list[DecisionResult]) -> Decision
     )
 
 
-async def _attach_published(
-    session: AsyncSession, changes: list[Change], comments: dict[int, Comment]
-) -> None:
-    """Give every newly visible comment its public JSON (readers' pages show it live)."""
-    appearing = [
-        i for i, c in enumerate(changes) if not c.was_visible and c.after is CommentStatus.approved
-    ]
-    if not appearing:
-        return
-    authors = {comments[changes[i].comment_id].author_id for i in appearing}
-    rows = await session.execute(select(User.id, User.name).where(User.id.in_(authors)))
-    names = dict(rows.tuples().all())
-    for i in appearing:
-        comment = comments[changes[i].comment_id]
-        public = public_comment(comment, names.get(comment.author_id), viewer=None)
-        changes[i] = _with_public(changes[i], public)
-
-
-def _with_public(change: Change, public: dict[str, object]) -> Change:
-    return replace(change, published=dict(public))
-
-
 async def _with_last_actions(
     session: AsyncSession, results: list[DecisionResult]
 ) -> list[DecisionResult]:
@@ -388,9 +314,8 @@ async def last_actions(session: AsyncSession, ids: Sequence[int]) -> dict[int, L
 
 async def reevaluate(
     *,
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     jobs: JobQueue,
-    channels: ChannelBroker,
     principal: Principal,
     request: ReevaluateRequest,
 ) -> ReevaluateResponse:
@@ -405,8 +330,8 @@ async def reevaluate(
     scope: list[ColumnElement[bool]] = [Comment.status.in_(statuses)]
     if request.article_id is not None:
         scope.append(Comment.article_id == request.article_id)
-    changes: list[Change] = []
-    async with sessionmaker.begin() as session:
+    changes: list[CommentEvent] = []
+    async with events.transaction() as session:
         ids = list(
             (
                 await session.scalars(
@@ -419,16 +344,17 @@ async def reevaluate(
                 continue
             changes.append(await _reopen(session, comment, principal.sub, now))
     await enqueue_scoring(jobs, ids)
-    await publish_changes(sessionmaker, channels, changes)
     return ReevaluateResponse(
         examined=len(ids), reopened=len(changes), queued=len(ids), comment_ids=ids
     )
 
 
-async def _reopen(session: AsyncSession, comment: Comment, actor: str, now: dt.datetime) -> Change:
+async def _reopen(
+    session: AsyncSession, comment: Comment, actor: str, now: dt.datetime
+) -> CommentEvent:
     reason = "re-evaluation requested by a moderator"
     comment.decision_reason, comment.decided_at = None, None
-    await transition(
+    return await transition(
         session,
         comment,
         CommentStatus.pending,
@@ -437,14 +363,4 @@ async def _reopen(session: AsyncSession, comment: Comment, actor: str, now: dt.d
         now=now,
         reason=reason,
         details={"rule": "reevaluate"},
-    )
-    return Change(
-        comment_id=comment.id,
-        article_id=comment.article_id,
-        actor_id=actor,
-        action="reevaluate",
-        before=CommentStatus.held,
-        after=CommentStatus.pending,
-        was_visible=False,
-        featured=comment.featured,
     )

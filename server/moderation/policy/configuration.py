@@ -9,8 +9,8 @@ from __future__ import annotations
 from server.auth import Principal
 from server.db import Sessionmaker
 from server.errors import Unprocessable
-from server.moderation.policy import PolicyConfig
-from server.moderation.policy_store import (
+from server.moderation.policy.rules import PolicyConfig
+from server.moderation.policy.store import (
     StoredConfig,
     Wordlist,
     WordlistKind,

@@ -16,18 +16,18 @@ from server.auth import Principal
 from server.comments.models import Comment, CommentStatus
 from server.db import Sessionmaker, utcnow
 from server.errors import NotFound, Unprocessable
-from server.live.base import ChannelBroker
-from server.moderation.events import Change, publish_changes
-from server.moderation.locking import lock_for_decisions, retry_deadlocks
-from server.moderation.models import ModerationAction
-from server.moderation.queues import excerpt
+from server.lifecycle.audit import audit_row
+from server.lifecycle.events import CommentEvent
+from server.lifecycle.relay import EventRelay
+from server.moderation.review.decisions import moderate
+from server.moderation.review.locking import lock_for_decisions, retry_deadlocks
+from server.moderation.review.queues import excerpt
 from server.moderation.schemas import (
     StatusChangeResponse,
     UserComment,
     UserPage,
     UserStatusChange,
 )
-from server.moderation.service import decide_statuses
 from server.users.models import User, UserStatus
 
 RECENT_COMMENTS = 20
@@ -112,8 +112,7 @@ def check_change(change: UserStatusChange, now: dt.datetime) -> None:
 
 async def set_status(
     *,
-    sessionmaker: Sessionmaker,
-    channels: ChannelBroker,
+    events: EventRelay,
     principal: Principal,
     user_id: str,
     change: UserStatusChange,
@@ -122,22 +121,21 @@ async def set_status(
     now = utcnow()
     check_change(change, now)
 
-    async def unit_of_work() -> tuple[UserPage, list[Change]]:
-        return await _set_status(sessionmaker, principal.sub, user_id, change, now)
+    async def unit_of_work() -> tuple[UserPage, list[CommentEvent]]:
+        return await _set_status(events, principal.sub, user_id, change, now)
 
     page, changes = await retry_deadlocks(unit_of_work)
-    await publish_changes(sessionmaker, channels, changes)
     return StatusChangeResponse(user=page, rejected_comment_ids=[c.comment_id for c in changes])
 
 
 async def _set_status(
-    sessionmaker: Sessionmaker,
+    events: EventRelay,
     actor: str,
     user_id: str,
     change: UserStatusChange,
     now: dt.datetime,
-) -> tuple[UserPage, list[Change]]:
-    async with sessionmaker.begin() as session:
+) -> tuple[UserPage, list[CommentEvent]]:
+    async with events.transaction() as session:
         awaiting: list[int] = []
         if change.reject_comments:
             awaiting = list(
@@ -181,8 +179,8 @@ def _record(
     user.suspended_until = change.until if change.status is UserStatus.suspended else None
     user.status_reason = change.reason
     session.add(
-        ModerationAction(
-            actor_id=actor,
+        audit_row(
+            actor=actor,
             action="user.status",
             subject_user_id=user.id,
             before=before,
@@ -192,7 +190,7 @@ def _record(
                 "until": change.until.isoformat() if change.until else None,
                 "rejected_comment_ids": rejected,
             },
-            created_at=now,
+            now=now,
         )
     )
 
@@ -203,11 +201,11 @@ async def _reject_awaiting(
     change: UserStatusChange,
     actor: str,
     now: dt.datetime,
-) -> list[Change]:
+) -> list[CommentEvent]:
     # Some may have been decided while we waited for the locks.
     awaiting = sorted((c for c in comments if c.status in AWAITING), key=lambda c: c.id)
     reason = f"rejected with the author's {change.status.value}: {change.reason}"[:500]
-    return await decide_statuses(
+    return await moderate(
         session,
         awaiting,
         CommentStatus.rejected,

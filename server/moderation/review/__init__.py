@@ -1,0 +1,1 @@
+"""Moderators' review: queues, decisions, sanctions, the audit log, and their lock order."""
