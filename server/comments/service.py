@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.articles.models import Article
 from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
@@ -27,6 +28,7 @@ from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import comment_event, lock_found, transition
 from server.moderation.policy.store import get_policy_config
+from server.moderation.review.locking import retry_deadlocks
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -122,52 +124,17 @@ async def post_comment(
     """Store a comment as ``pending`` and enqueue it for scoring once committed."""
     body = clean_body(body, settings)
     now = utcnow()
+
+    async def store() -> Posted:
+        return await _store_post(
+            events=events, settings=settings, principal=principal, article_id=article_id,
+            body=body, parent_id=parent_id, idempotency_key=idempotency_key, now=now,
+        )
+
     try:
-        async with events.transaction() as session:
-            user = await ensure_user(session, principal, now)
-            if idempotency_key is not None:
-                existing = await _replay(
-                    session, principal.sub, idempotency_key, article_id, body, parent_id
-                )
-                if existing is not None:
-                    return Posted(public_comment(existing, user.name, viewer=user.id), True)
-            check_may_write(user, now)
-            article = await get_or_create_article(session, article_id)
-            check_open(article, now)
-            parent, root, depth = None, None, 0
-            if parent_id is not None:
-                parent, root, depth = await _attach_point(
-                    session, parent_id, article_id, settings.max_depth
-                )
-            comment = Comment(
-                article_id=article_id,
-                parent_id=parent,
-                root_id=root,
-                depth=depth,
-                author_id=user.id,
-                body=body,
-                html=render_html(body),
-                status=CommentStatus.pending.value,
-                visible=False,
-                featured=False,
-                reactions={},
-                reaction_count=0,
-                reply_count=0,
-                report_count=0,
-                idempotency_key=idempotency_key,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(comment)
-            await session.flush()
-            record(
-                session,
-                comment_event(
-                    comment, EventKind.posted, actor=user.id, action="post",
-                    before=CommentStatus.pending, was_visible=False,
-                ),
-            )
-            posted = Posted(public_comment(comment, user.name, viewer=user.id), False)
+        # Locks are taken in the decisions' order (below), so a deadlock victim here is rare,
+        # but one must be retried, not answered with a 500: nothing of it was committed.
+        posted = await retry_deadlocks(store)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -179,8 +146,95 @@ async def post_comment(
             if existing is None:
                 raise
             return Posted(public_comment(existing, principal.name, viewer=principal.sub), True)
-    await enqueue_scoring(jobs, [posted.comment["id"]])
+    if not posted.replayed:
+        await enqueue_scoring(jobs, [posted.comment["id"]])
     return posted
+
+
+async def _lock_like_decisions(
+    session: AsyncSession, article_id: str, parent_id: int | None
+) -> None:
+    """Share-lock what the new row's foreign keys will point at before the author's row.
+
+    Decisions lock comments, then articles, then users (``moderation.review.locking``). The
+    INSERT's foreign-key checks share-lock the parent (or, past the depth cap, its parent) and
+    the article anyway; upserting the author first would hold the users row while waiting for
+    them, and a decision holding them and wanting the author would deadlock with this post.
+    ``FOR KEY SHARE`` waits only for ``FOR UPDATE`` holders (decisions), not for counter updates.
+    """
+    if parent_id is not None:
+        grandparent = select(Comment.parent_id).where(Comment.id == parent_id).scalar_subquery()
+        await session.execute(
+            select(Comment.id)
+            .where((Comment.id == parent_id) | (Comment.id == grandparent))
+            .order_by(Comment.id)
+            .with_for_update(read=True, key_share=True)
+        )
+    await session.execute(
+        select(Article.id)
+        .where(Article.id == article_id)
+        .with_for_update(read=True, key_share=True)
+    )
+
+
+async def _store_post(
+    *,
+    events: EventRelay,
+    settings: Settings,
+    principal: Principal,
+    article_id: str,
+    body: str,
+    parent_id: int | None,
+    idempotency_key: str | None,
+    now: dt.datetime,
+) -> Posted:
+    """One attempt at ``post_comment``'s unit of work (``replayed`` when the key was used)."""
+    async with events.transaction() as session:
+        await _lock_like_decisions(session, article_id, parent_id)
+        user = await ensure_user(session, principal, now)
+        if idempotency_key is not None:
+            existing = await _replay(
+                session, principal.sub, idempotency_key, article_id, body, parent_id
+            )
+            if existing is not None:
+                return Posted(public_comment(existing, user.name, viewer=user.id), True)
+        check_may_write(user, now)
+        article = await get_or_create_article(session, article_id)
+        check_open(article, now)
+        parent, root, depth = None, None, 0
+        if parent_id is not None:
+            parent, root, depth = await _attach_point(
+                session, parent_id, article_id, settings.max_depth
+            )
+        comment = Comment(
+            article_id=article_id,
+            parent_id=parent,
+            root_id=root,
+            depth=depth,
+            author_id=user.id,
+            body=body,
+            html=render_html(body),
+            status=CommentStatus.pending.value,
+            visible=False,
+            featured=False,
+            reactions={},
+            reaction_count=0,
+            reply_count=0,
+            report_count=0,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(comment)
+        await session.flush()
+        record(
+            session,
+            comment_event(
+                comment, EventKind.posted, actor=user.id, action="post",
+                before=CommentStatus.pending, was_visible=False,
+            ),
+        )
+        return Posted(public_comment(comment, user.name, viewer=user.id), False)
 
 
 async def _my_reactions(
