@@ -86,8 +86,10 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     """Committed comment events reach channels and, on every process, the page caches."""
     pages = app[THREAD_PAGES]
     app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
-    await app[HUB].watch(PAGES_CHANNEL, pages.forget)
-    await app[HUB].watch(PAGES_CHANNEL, app[LIVEBLOG_PAGES].forget)
+    # A lost pages.changed (a reconnect, a cluster failover) drops every cached page.
+    await app[HUB].watch(PAGES_CHANNEL, pages.forget, on_gap=pages.forget_all)
+    liveblog_pages = app[LIVEBLOG_PAGES]
+    await app[HUB].watch(PAGES_CHANNEL, liveblog_pages.forget, on_gap=liveblog_pages.forget_all)
     after = app[SETTINGS].outbox_relay_after_seconds
     sweeper = asyncio.create_task(
         app[EVENTS].run_sweeper(

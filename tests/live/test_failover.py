@@ -77,8 +77,8 @@ async def _cluster_ok(port: int) -> bool:
 
 async def _post_all(base: str, article: str, bodies: list[str], token: Callable[..., str]
                     ) -> list[int]:
-    # One author per comment: POST and the worker's decision locking the same user's row can
-    # deadlock today (reported separately); that is not what this test is about.
+    # One author per comment: what a POST during a decision on its author does is tested in
+    # tests/comments/test_post_locks.py; this test is about the failover.
     ids = []
     async with aiohttp.ClientSession() as http:
         for n, body in enumerate(bodies):
