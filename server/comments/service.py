@@ -28,7 +28,7 @@ from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import comment_event, lock_found, transition
 from server.moderation.policy.store import get_policy_config
-from server.moderation.review.locking import retry_deadlocks
+from server.moderation.review.locking import retry_deadlocks, retrying_deadlocks
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -354,6 +354,7 @@ async def _own_comment(session: AsyncSession, comment_id: int, principal: Princi
     return comment
 
 
+@retrying_deadlocks
 async def edit_comment(
     *,
     events: EventRelay,
@@ -394,6 +395,7 @@ async def edit_comment(
     return out
 
 
+@retrying_deadlocks
 async def delete_comment(
     *,
     events: EventRelay,
@@ -428,6 +430,7 @@ async def _published_for_update(session: AsyncSession, comment_id: int) -> Comme
     return comment
 
 
+@retrying_deadlocks
 async def react(
     *,
     events: EventRelay,
@@ -482,6 +485,7 @@ async def react(
     )
 
 
+@retrying_deadlocks
 async def report(
     *,
     events: EventRelay,

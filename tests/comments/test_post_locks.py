@@ -94,3 +94,30 @@ async def test_a_post_chosen_as_deadlock_victim_is_retried(client, token, sessio
     async with sessionmaker() as session:
         mine = await session.scalars(select(Comment.body).where(Comment.author_id == "amina"))
         assert "Posted into a deadlock." in mine.all()
+
+
+@pytest.mark.parametrize("action", ["report", "react"])
+async def test_a_report_or_reaction_during_a_decision_on_its_author_is_not_a_500(
+    client, token, sessionmaker, action
+):
+    # The reader upserts their own row, then locks the comment; a decision holding that
+    # comment and then wanting the reader's row (a comment of theirs in the same batch)
+    # deadlocks with it: the reader's request is the victim and runs again.
+    target = await make_comment(sessionmaker, article_id=ARTICLE, author="other")
+    await make_comment(sessionmaker, article_id=ARTICLE, author="amina",
+                       status=CommentStatus.pending)
+    async with sessionmaker.begin() as decision:
+        await decision.execute(select(Comment.id).where(Comment.id == target).with_for_update())
+        if action == "report":
+            request = client.post(f"/api/v1/comments/{target}/reports", json={"reason": "spam"},
+                                  headers=auth(token("amina")))
+        else:
+            request = client.put(f"/api/v1/comments/{target}/reactions/like",
+                                 headers=auth(token("amina")))
+        answer = asyncio.create_task(request)
+        await _until_a_post_waits(sessionmaker, answer)
+        await asyncio.wait_for(
+            decision.execute(select(User.id).where(User.id == "amina").with_for_update()), 10
+        )
+    r = await asyncio.wait_for(answer, 30)
+    assert r.status in (200, 201), await r.text()
