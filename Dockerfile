@@ -12,6 +12,8 @@ COPY server ./server
 COPY workers ./workers
 COPY migrations ./migrations
 RUN pip install .
+# The offline fallback's weights; --no-deps so TensorFlow is never installed.
+RUN pip install --no-deps "tox-block==0.1.2"
 
 RUN useradd --create-home baraza
 USER baraza

@@ -33,6 +33,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -45,9 +46,9 @@ import orjson
 import redis
 
 from bench.http_load import LoadResult, LoadSpec, run_load
+from bench.profile import sampled, summary
 
 ROOT = Path(__file__).resolve().parent.parent
-BARAZA = ROOT / ".venv" / "bin" / "baraza"
 ISSO_VENV = ROOT / "bench" / ".isso-venv"
 RESULTS = ROOT / "bench" / "results"
 
@@ -168,6 +169,84 @@ def store_pids() -> list[int]:
     return pids
 
 
+def _postmasters() -> list[int]:
+    """PostgreSQL's main processes (the parents of every backend)."""
+    names = set(_pids_named("postgres", "postmaster"))
+    out = []
+    for pid in names:
+        fields = _stat(pid)
+        if fields is not None and int(fields[1]) not in names:
+            out.append(pid)
+    return out
+
+
+class StoreSampler:
+    """CPU of every PostgreSQL backend that served the benchmark database during a measurement,
+    including backends that connected and exited meanwhile (a pool that overflows opens and
+    closes connections: sampling only at the start and the end lost their CPU, so the
+    database's share fell as the churn rose). A thread polls the postmaster's children every
+    ``interval`` seconds and keeps each backend's last reading; Redis is read at both ends.
+    What a backend spends after its last reading is still lost: ``sessions`` says how many
+    backends there were, ``exited`` how many of them left before the end."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._ours: dict[int, bool] = {}
+        self._redis0 = 0.0
+        self.sessions = self.exited = 0
+
+    def _ours_pid(self, pid: int) -> bool:
+        known = self._ours.get(pid)
+        if known is None:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                return False
+            known = self._ours[pid] = f" {DB_NAME} ".encode() in cmdline
+        return known
+
+    def _poll(self, first: bool) -> None:
+        for master in _postmasters():
+            for pid in children(master):
+                if not self._ours_pid(pid):
+                    continue
+                cpu = cpu_seconds([pid])
+                if not cpu and _stat(pid) is None:
+                    continue
+                if pid not in self._last:
+                    self._first[pid] = cpu if first else 0.0
+                self._last[pid] = cpu
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._poll(False)
+
+    def start(self) -> None:
+        self._first, self._last = {}, {}
+        self._redis0 = cpu_seconds(_pids_named("redis-server"))
+        self._poll(True)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        """Seconds of CPU the benchmark's backends and Redis used since ``start``."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        alive = set(self._last)
+        self._poll(False)
+        alive = {pid for pid in alive if _stat(pid) is not None}
+        self.sessions = len(self._last)
+        self.exited = self.sessions - len(alive)
+        backends = sum(self._last[pid] - self._first.get(pid, 0.0) for pid in self._last)
+        return backends + cpu_seconds(_pids_named("redis-server")) - self._redis0
+
+
 def children(pid: int) -> list[int]:
     try:
         raw = Path(f"/proc/{pid}/task/{pid}/children").read_text()
@@ -191,33 +270,34 @@ class CpuUse:
     store: float
     client: float
     other: float
+    sessions: int = 0  # PostgreSQL backends that served the benchmark during the measurement
+    exited: int = 0  # of which closed before its end (pool churn)
 
 
 class CpuMeter:
     def __init__(self, server_pids: Callable[[], list[int]], uses_stores: bool) -> None:
         self._server_pids = server_pids
         self._uses_stores = uses_stores
-        self._start: tuple[float, dict[int, float], float, float] = (0.0, {}, 0.0, 0.0)
+        self._stores = StoreSampler()
+        self._start: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
-    def _sample(self) -> tuple[float, dict[int, float], float, float]:
-        server = cpu_seconds(self._server_pids())
-        stores = store_pids() if self._uses_stores else []
-        return (server, {pid: cpu_seconds([pid]) for pid in stores}, machine_busy_seconds(),
-                time.perf_counter())
+    def _sample(self) -> tuple[float, float, float]:
+        return (cpu_seconds(self._server_pids()), machine_busy_seconds(), time.perf_counter())
 
     def start(self) -> None:
+        if self._uses_stores:
+            self._stores.start()
         self._start = self._sample()
 
     def stop(self, client_cpu: float) -> CpuUse:
         end = self._sample()
-        s_server, s_stores, s_busy, s_wall = self._start
-        wall = end[3] - s_wall
-        server, busy = end[0] - s_server, end[2] - s_busy
-        # Per process: a pooled backend that closed meanwhile takes its CPU along (so this is
-        # a lower bound), one that opened meanwhile counts from zero.
-        store = sum(cpu - s_stores.get(pid, 0.0) for pid, cpu in end[1].items())
+        store = self._stores.stop() if self._uses_stores else 0.0
+        s_server, s_busy, s_wall = self._start
+        wall = end[2] - s_wall
+        server, busy = end[0] - s_server, end[1] - s_busy
         other = max(0.0, busy - server - store - client_cpu)
-        return CpuUse(server / wall, store / wall, client_cpu / wall, other / wall)
+        return CpuUse(server / wall, store / wall, client_cpu / wall, other / wall,
+                      self._stores.sessions, self._stores.exited)
 
 
 # --------------------------------------------------------------------------- processes
@@ -250,9 +330,11 @@ class Servers:
         self.name, self.logdir = name, logdir
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, argv: Sequence[str], env: dict[str, str]) -> None:
+    def start(self, argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> None:
         log = (self.logdir / f"{self.name}-{len(self.procs)}.log").open("wb")
-        self.procs.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT))
+        self.procs.append(
+            subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        )
 
     def pids(self) -> list[int]:
         """The processes and their children (gunicorn's workers)."""
@@ -357,8 +439,17 @@ def baraza_env(redis_prefix: str, secret: str) -> dict[str, str]:
     }
 
 
+def baraza_command() -> list[str]:
+    """``baraza``, run from a checkout's directory: its own ``server`` package comes first."""
+    return [sys.executable, "-m", "server.cli"]
+
+
 def setup_baraza(
-    servers: Servers, rows: Sequence[SeedComment], processes: int, redis_prefix: str
+    servers: Servers,
+    rows: Sequence[SeedComment],
+    processes: int,
+    redis_prefix: str,
+    root: Path = ROOT,
 ) -> Target:
     from server.auth import mint_token
     from server.settings import load_settings
@@ -366,11 +457,12 @@ def setup_baraza(
     secret = secrets.token_urlsafe(32)
     env = baraza_env(redis_prefix, secret)
     asyncio.run(_recreate_database())
-    subprocess.run([str(BARAZA), "migrate"], env=env, check=True, capture_output=True)
+    baraza = baraza_command()
+    subprocess.run([*baraza, "migrate"], env=env, check=True, capture_output=True, cwd=root)
     asyncio.run(_seed_baraza(rows))
     ports = [free_port() for _ in range(processes)]
     for port in ports:
-        servers.start([str(BARAZA), "serve", "--host", "127.0.0.1", "--port", str(port)], env)
+        servers.start([*baraza, "serve", "--host", "127.0.0.1", "--port", str(port)], env, root)
     for port in ports:
         wait_http(f"http://127.0.0.1:{port}/healthz")
     bases = [f"http://127.0.0.1:{port}/api/v1/articles" for port in ports]
@@ -549,6 +641,8 @@ def wait_quiet(limit: float, threshold: float = 0.35) -> float:
 
 
 def measure(target: Target, op: str, args: argparse.Namespace) -> Iterator[Cell]:
+    if op not in args.ops:
+        return
     spec = target.get if op == "GET" else target.post
     meter = CpuMeter(target.pids, target.uses_stores)
     if args.warmup > 0:
@@ -557,15 +651,24 @@ def measure(target: Target, op: str, args: argparse.Namespace) -> Iterator[Cell]
         run_load(spec, concurrency=4, duration=args.warmup)
     for concurrency in args.concurrency:
         idle = wait_quiet(args.settle)
-        meter.start()
-        result = run_load(spec, concurrency=concurrency, duration=args.duration,
-                          processes=args.client_processes)
-        cell = Cell(target.name, op, concurrency, result, meter.stop(result.client_cpu_seconds))
+        profile = None
+        if args.profile is not None and target.uses_stores:
+            profile = args.profile / f"{args.label}-{op.lower()}-c{concurrency}.txt"
+        with sampled(target.pids()[0], profile):
+            meter.start()
+            result = run_load(spec, concurrency=concurrency, duration=args.duration,
+                              processes=args.client_processes)
+            cell = Cell(target.name, op, concurrency, result,
+                        meter.stop(result.client_cpu_seconds))
         c = cell.cpu
         print(f"  {target.name:6} {op:4} c={concurrency:<3} {result.summary()}\n"
               f"{'':18}CPU cores: server {c.server:.2f}  postgres+redis {c.store:.2f}  "
-              f"client {c.client:.2f}  other {c.other:.2f} (busy before start: {idle:.2f})",
+              f"client {c.client:.2f}  other {c.other:.2f} (busy before start: {idle:.2f}; "
+              f"load average {os.getloadavg()[0]:.2f}; database sessions {c.sessions}, "
+              f"{c.exited} closed meanwhile)",
               flush=True)
+        if profile is not None:
+            print(summary(profile, 15), flush=True)
         for sample in result.error_samples:
             print(f"{'':18}error: {sample}", flush=True)
         yield cell
@@ -625,13 +728,14 @@ def table(cells: Sequence[Cell]) -> str:
 def cpu_table(cells: Sequence[Cell]) -> str:
     """CPU per request (ms): robust to other load on the machine, unlike requests/s."""
     lines = ["| system | operation | conc. | server | postgres+redis | client | other load "
-             "(cores) |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+             "(cores) | database sessions (closed meanwhile) |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in cells:
         per = 1000 / c.result.rps if c.result.rps else math.nan
         store = f"{c.cpu.store * per:.2f}" if c.system == "Baraza" else "(in-process SQLite)"
         lines.append(f"| {c.system} | {c.op} | {c.concurrency} | {c.cpu.server * per:.2f} | "
-                     f"{store} | {c.cpu.client * per:.2f} | {c.cpu.other:.2f} |")
+                     f"{store} | {c.cpu.client * per:.2f} | {c.cpu.other:.2f} "
+                     f"| {c.cpu.sessions} ({c.cpu.exited}) |")
     return "\n".join(lines)
 
 
@@ -666,6 +770,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="server processes: Baraza serve processes and Isso gunicorn workers")
     parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--only", choices=["baraza", "isso"], default=None)
+    parser.add_argument("--ops", nargs="+", choices=["GET", "POST"], default=["GET", "POST"])
+    parser.add_argument("--server-root", type=Path, default=ROOT,
+                        help="run Baraza from this checkout (a baseline, say)")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="sample the first Baraza server with py-spy into this directory")
+    parser.add_argument("--label", default="baraza", help="names the profile files")
     return parser.parse_args(argv)
 
 
@@ -705,8 +815,9 @@ def _run_baraza(rows: Sequence[SeedComment], tmp: Path, args: argparse.Namespace
     servers = Servers("baraza", tmp)
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     try:
-        return run_target(lambda: setup_baraza(servers, rows, args.processes, prefix),
-                          check_baraza_page, args)
+        return run_target(
+            lambda: setup_baraza(servers, rows, args.processes, prefix, args.server_root),
+            check_baraza_page, args)
     except Exception:
         print(servers.log_tail(), file=sys.stderr)
         raise

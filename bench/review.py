@@ -40,6 +40,8 @@ import aiohttp
 import asyncpg
 import orjson
 
+from bench.profile import sampled, summary
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_DSN = os.environ.get("BARAZA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BARAZA_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -295,7 +297,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(database_url: str, prefix: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    database_url: str, prefix: str, root: Path = ROOT
+) -> tuple[subprocess.Popen[bytes], int]:
     env = {
         **os.environ,
         "BARAZA_DATABASE_URL": database_url,
@@ -309,7 +313,7 @@ def start_server(database_url: str, prefix: str) -> tuple[subprocess.Popen[bytes
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         stdout=subprocess.DEVNULL,
     )
@@ -353,6 +357,7 @@ class Run:
     wall: float = 0.0
     server_cpu: float = 0.0
     client_cpu: float = 0.0
+    load: float = 0.0  # the machine's 1-minute load average when the run ended
 
     def q(self, quantile: float) -> float:
         ordered = sorted(self.latencies)
@@ -373,6 +378,7 @@ class Run:
             "server_cpu_s": round(self.server_cpu, 2),
             "client_cpu_s": round(self.client_cpu, 2),
             "wall_s": round(self.wall, 2),
+            "load": round(self.load, 2),
         }
 
 
@@ -390,13 +396,30 @@ async def closed_loop(
     concurrency: int,
     next_request: Callable[[], Request | None],
     duration: float | None,
+    profile: Path | None = None,
 ) -> Run:
     """``concurrency`` workers each send a request, await it, send the next, until the time
-    is up or ``next_request`` has none left. A request returns an error text or None."""
+    is up or ``next_request`` has none left. A request returns an error text or None.
+    With ``profile``, the server's stacks are sampled into that file meanwhile."""
     run = Run(name)
     connector = aiohttp.TCPConnector(limit=concurrency)
     deadline = math.inf if duration is None else time.monotonic() + duration
-    cpu0, client0, started = process_cpu(pid), _client_cpu(), time.perf_counter()
+    with sampled(pid, profile):
+        cpu0, client0, started = process_cpu(pid), _client_cpu(), time.perf_counter()
+        await _drive(run, concurrency, next_request, deadline, connector)
+        run.wall = time.perf_counter() - started
+        run.server_cpu, run.client_cpu = process_cpu(pid) - cpu0, _client_cpu() - client0
+    run.load = os.getloadavg()[0]
+    return run
+
+
+async def _drive(
+    run: Run,
+    concurrency: int,
+    next_request: Callable[[], Request | None],
+    deadline: float,
+    connector: aiohttp.TCPConnector,
+) -> None:
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
@@ -411,9 +434,6 @@ async def closed_loop(
                     run.errors.append(error)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-    run.wall = time.perf_counter() - started
-    run.server_cpu, run.client_cpu = process_cpu(pid) - cpu0, _client_cpu() - client0
-    return run
 
 
 def queue_page(base: str, headers: dict[str, str]) -> Request:
@@ -453,7 +473,12 @@ async def run_benchmarks(base: str, pid: int, seed: Seed, args: argparse.Namespa
     await closed_loop("warm-up", pid, args.concurrency, lambda: page, 2.0)
     runs = [
         await closed_loop(
-            "held queue, first page by risk", pid, args.concurrency, lambda: page, args.duration
+            "held queue, first page by risk",
+            pid,
+            args.concurrency,
+            lambda: page,
+            args.duration,
+            _profile_path(args, "held-page"),
         )
     ]
     held = list(seed.held_ids)
@@ -472,9 +497,17 @@ async def run_benchmarks(base: str, pid: int, seed: Seed, args: argparse.Namespa
             args.concurrency,
             lambda: _next_bulk(base, headers, measured),
             None,
+            _profile_path(args, "bulk-approve"),
         )
     )
     return runs
+
+
+def _profile_path(args: argparse.Namespace, name: str) -> Path | None:
+    if args.profile is None:
+        return None
+    path: Path = args.profile / f"review-{name}-{args.stamp}.txt"
+    return path
 
 
 def _next_bulk(base: str, headers: dict[str, str], chunks: Any) -> Request | None:
@@ -510,13 +543,13 @@ def _report(seed: Seed, runs: Sequence[Run], args: argparse.Namespace) -> dict[s
     print(f"seeded {args.comments:,} comments ({seed.counts}) in {seed.seconds:.1f} s")
     print(
         f"{'run':34} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}"
-        f" {'server cpu s':>12}"
+        f" {'server cpu s':>12} {'load':>5}"
     )
     for run in runs:
         s = run.summary()
         print(
             f"{s['name']:34} {s['requests']:>8} {s['errors']:>6} {s['rps']:>7} "
-            f"{s['p50_ms']:>7} {s['p99_ms']:>7} {s['server_cpu_s']:>12}"
+            f"{s['p50_ms']:>7} {s['p99_ms']:>7} {s['server_cpu_s']:>12} {s['load']:>5}"
         )
         for sample in s["error_samples"]:
             print(f"    error: {sample}")
@@ -547,7 +580,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, default=120, help="bulk approves measured")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="sample the server with py-spy into this dir"
+    )
+    parser.add_argument(
+        "--server-root",
+        type=Path,
+        default=ROOT,
+        help="run `baraza serve` from this checkout (a baseline worktree, say)",
+    )
     args = parser.parse_args(argv)
+    stamp = args.stamp = int(time.time())
 
     name = f"baraza_bench_review_{uuid.uuid4().hex[:8]}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
@@ -557,7 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         upgrade(database_url)
         seed = asyncio.run(seed_database(database_url, args))
-        proc, port = start_server(database_url, f"bench:{name}:")
+        proc, port = start_server(database_url, f"bench:{name}:", args.server_root)
         try:
             with asyncio.Runner(loop_factory=_new_loop) as runner:
                 runs = runner.run(run_benchmarks(f"http://127.0.0.1:{port}", proc.pid, seed, args))
@@ -567,6 +610,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     result = _report(seed, runs, args)
+    if args.profile is not None:
+        for path in sorted(args.profile.glob(f"review-*-{stamp}.txt")):
+            print(summary(path, 20))
     if args.json is not None:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

@@ -25,6 +25,13 @@ from server.comments.schemas import (
     ReportCreated,
     ThreadQuery,
 )
+from server.liveblog.docs import (
+    DraftsPage,
+    EditorEntryOut,
+    EntryHistory,
+    LiveBlogOut,
+    Timeline,
+)
 from server.liveblog.schemas import BlogUpdate, PostCreate, PostUpdate, TimelineQuery
 from server.liveblog.schemas import PageQuery as DraftsQuery
 from server.openapi import Operation, Reply, error_reply
@@ -99,19 +106,19 @@ class Readiness(_Out):
     checks: dict[str, dict[str, Any]]
 
 
-def _object(*required: str) -> dict[str, Any]:
-    return {"type": "object", "required": list(required)}
-
-
 LIVEBLOG = ("liveblog",)
 LIVE = ("live",)
-LIVEBLOG_PAGE = {
-    "description": "A timeline page (`liveblog`, `pinned`, `items`, `next_cursor`) or, with "
-    "`since`, the changes after a revision (`liveblog`, `since`, `changes`, `next_since`, `more`).",
+# One Server-Sent Event as a client's parser sees it: its `data` is a JSON server op.
+SSE_EVENT = {
     "type": "object",
-    "required": ["liveblog"],
+    "required": ["data"],
+    "properties": {
+        "event": {"type": "string", "description": "subscribed, presence, error or the event type"},
+        "id": {"type": "string", "pattern": "^[0-9]{1,16}$"},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+        "retry": {"type": "integer", "minimum": 0},
+    },
 }
-POST = _object("id", "article_id", "status", "revision")
 WEBSOCKET = Operation(
     summary="Live updates over WebSocket (subscribe to article:{id} or moderation channels)",
     description="Client ops: subscribe {channel, since?}, unsubscribe, ping, auth {token}. "
@@ -229,11 +236,10 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         summary="Server-Sent Events of an article's channel (Last-Event-ID resumes)",
         tags=LIVE,
         streaming=True,
-        headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{1,16}$"}},
+        # Empty is what a client sends before it has seen an event: the stream starts fresh.
+        headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{0,16}$"}},
         responses={
-            200: Reply(
-                "An event stream.", schema={"type": "string"}, content_type="text/event-stream"
-            ),
+            200: Reply("An event stream.", schema=SSE_EVENT, content_type="text/event-stream"),
             429: error_reply("Too many connections."),
         },
     ),
@@ -244,7 +250,7 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         auth="optional",
         headers={"If-None-Match": {"type": "string", "maxLength": 200}},
         responses={
-            200: Reply("The timeline.", schema=LIVEBLOG_PAGE),
+            200: Reply("The timeline.", Timeline),
             304: Reply("Not modified since the ETag given."),
         },
     ),
@@ -253,8 +259,8 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         tags=LIVEBLOG,
         body=BlogUpdate,
         responses={
-            200: Reply("The blog as changed.", schema=_object("article_id", "status")),
-            201: Reply("The blog, created.", schema=_object("article_id", "status")),
+            200: Reply("The blog as changed.", LiveBlogOut),
+            201: Reply("The blog, created.", LiveBlogOut),
             409: error_reply("The blog's state does not allow this."),
         },
     ),
@@ -263,7 +269,7 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         tags=LIVEBLOG,
         body=PostCreate,
         responses={
-            201: Reply("The entry.", schema=POST),
+            201: Reply("The entry.", EditorEntryOut),
             409: error_reply("The blog has ended or does not exist."),
         },
     ),
@@ -271,14 +277,14 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         summary="Draft entries of a live blog",
         tags=LIVEBLOG,
         query=DraftsQuery,
-        responses={200: Reply("A page of drafts.", schema=_object("items", "next_cursor"))},
+        responses={200: Reply("A page of drafts.", DraftsPage)},
     ),
     ("PATCH", f"{V1}/liveblog/posts/{{post_id}}"): Operation(
         summary="Correct, pin or unpin an entry",
         tags=LIVEBLOG,
         body=PostUpdate,
         responses={
-            200: Reply("The entry as changed.", schema=POST),
+            200: Reply("The entry as changed.", EditorEntryOut),
             409: error_reply("The entry was deleted."),
         },
     ),
@@ -291,7 +297,7 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         summary="Publish a draft entry",
         tags=LIVEBLOG,
         responses={
-            200: Reply("The published entry.", schema=POST),
+            200: Reply("The published entry.", EditorEntryOut),
             409: error_reply("Not a draft."),
         },
     ),
@@ -301,7 +307,7 @@ CATALOG: Mapping[tuple[str, str], Operation] = {
         "its last text and every revision, the deletion last), while reads of the timeline "
         "no longer show it.",
         tags=LIVEBLOG,
-        responses={200: Reply("The entry and its revisions.", schema=_object("post", "history"))},
+        responses={200: Reply("The entry and its revisions.", EntryHistory)},
     ),
     ("GET", "/healthz"): Operation(
         summary="Liveness",

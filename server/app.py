@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from server import health
+from server import assets, cors, demo, health
 from server.articles import views as article_views
-from server.auth import auth_middleware
+from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
+from server.console import views as console_views
 from server.db import create_engine, create_read_engine, create_sessionmaker, upgrade, utcnow
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
@@ -22,6 +23,7 @@ from server.live.base import PAGES_CHANNEL
 from server.live.runtime import live_runtime
 from server.liveblog import views as liveblog_views
 from server.metrics import metrics_middleware
+from server.moderation import tool_views as moderation_tool_views
 from server.moderation import views as moderation_views
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
@@ -42,6 +44,7 @@ from server.typedefs import (
     SESSIONMAKER,
     SETTINGS,
     THREAD_PAGES,
+    TOKENS,
 )
 
 
@@ -71,7 +74,7 @@ async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
         app[JOBS] = MemoryJobQueue()
     else:
         app[JOBS] = RedisJobQueue(redis, settings.redis_prefix)
-    app[RATE_LIMITER] = RateLimiter(settings)
+    app[RATE_LIMITER] = RateLimiter(settings, redis)
     yield
     if redis is not None:
         await redis.aclose()
@@ -100,6 +103,7 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
     sweeper.cancel()
     await asyncio.gather(sweeper, return_exceptions=True)
+    await app[EVENTS].flush_forgotten()
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -109,6 +113,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings
+    app[TOKENS] = token_verifier(settings)
     app[READINESS_CHECKS] = {}
     app.cleanup_ctx.extend(
         [_database_ctx, _redis_ctx, _channels_ctx, _lifecycle_ctx, scoring_ctx]
@@ -119,4 +124,9 @@ def create_app(settings: Settings) -> web.Application:
     live_views.setup(app)
     app.add_routes(liveblog_views.setup(app))
     app.add_routes([*moderation_views.routes, *openapi_routes])
+    app.add_routes([*moderation_tool_views.routes, *console_views.routes])
+    assets.setup(app)
+    if settings.demo:
+        demo.setup(app)
+    cors.setup(app)  # last: it adds the preflight of every API route
     return app

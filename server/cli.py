@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from server.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -14,18 +18,34 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.eventloop import new_event_loop
+    from server.protocol_errors import ApiRunner
 
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
-    web.run_app(
-        create_app(settings),
-        host=host,
-        port=port,
-        access_log=None,
-        shutdown_timeout=5.0,
-        loop=new_event_loop(),
+    if settings.demo:
+        print(f"Baraza demo: http://{host}:{port}/demo/", file=sys.stderr, flush=True)
+    # run_app's loop, with a runner that answers unparseable requests in the error format.
+    runner = ApiRunner(
+        create_app(settings), access_log=None, shutdown_timeout=5.0, handle_signals=True
     )
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(_start(runner, host, port))
+        loop.run_forever()
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        loop.run_until_complete(runner.cleanup())
+        loop.close()
     return 0
+
+
+async def _start(runner: web.AppRunner, host: str, port: int) -> None:
+    from aiohttp import web
+
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    print(f"======== Running on http://{host}:{port} ========", flush=True)
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -55,8 +75,24 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    print(mint_token(settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl))
+    token = mint_token(settings, sub=args.sub, name=args.name, roles=roles, ttl_seconds=args.ttl)
+    if args.console:
+        from server.console.views import console_link
+
+        base = args.base_url or f"http://{settings.host}:{settings.port}"
+        print(console_link(base, token))
+    else:
+        print(token)
     return 0
+
+
+def _deadletters(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from server.moderation.review.deadletters_cli import run
+
+    status: int = asyncio.run(run(settings, args))
+    return status
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP/WebSocket server")
     serve.add_argument("--host", default=None, help="address to bind (default BARAZA_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default BARAZA_PORT)")
+    serve.add_argument("--demo", action="store_true",
+                       help="also serve /demo/, the seed article with the widget and a demo "
+                       "sign-in (embedded default only)")
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="run scoring workers against Redis")
@@ -87,14 +126,27 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", required=True)
     token.add_argument("--role", action="append", choices=["moderator", "editor", "admin"])
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    token.add_argument(
+        "--console", action="store_true", help="print a ready /console/ link (token in fragment)"
+    )
+    token.add_argument("--base-url", default=None, help="console origin (default host:port)")
     token.set_defaults(run=_token)
+
+    dead = commands.add_parser("deadletters", help="list or replay comments whose scoring failed")
+    dead_commands = dead.add_subparsers(dest="deadletters_command", required=True)
+    dead_list = dead_commands.add_parser("list", help="print dead letters, newest first")
+    dead_list.add_argument("--limit", type=int, default=50)
+    dead_replay = dead_commands.add_parser("replay", help="send dead letters back to scoring")
+    dead_replay.add_argument("comment_ids", nargs="*", type=int, metavar="COMMENT_ID")
+    dead_replay.add_argument("--all", action="store_true", help="replay every dead letter")
+    dead.set_defaults(run=_deadletters)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = load_settings(**({"demo": True} if getattr(args, "demo", False) else {}))
     except SettingsError as exc:
         print(f"baraza: {exc}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
         # Optimistic disconnect handling: a connection lost to a database restart fails one
         # request with a 503 and is replaced; a ping before every checkout cost ~0.4 ms CPU.
         pool_recycle=1800,
@@ -109,7 +110,7 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
         settings.database_read_url,
         echo=settings.database_echo,
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
         pool_recycle=1800,
         connect_args=pooler_connect_args(settings),
     )
@@ -134,6 +135,28 @@ def pooler_connect_args(settings: Settings) -> dict[str, Any]:
 
 def _unique_statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+_AUTOCOMMIT: weakref.WeakKeyDictionary[Sessionmaker, Sessionmaker] = weakref.WeakKeyDictionary()
+
+
+def autocommit(sessionmaker: Sessionmaker) -> Sessionmaker:
+    """Sessions whose statements each commit on their own, on PostgreSQL (the same pool).
+
+    For reads (a page is one to four SELECTs; statements may see different snapshots) and for
+    writes one statement makes atomic: neither pays the BEGIN and ROLLBACK/COMMIT round trips
+    SQLAlchemy otherwise wraps around them. Elsewhere (SQLite) ``sessionmaker`` itself."""
+    found = _AUTOCOMMIT.get(sessionmaker)
+    if found is not None:
+        return found
+    made = sessionmaker
+    engine = sessionmaker.kw.get("bind")
+    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+        made = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
+    _AUTOCOMMIT[sessionmaker] = made
+    return made
 
 
 def create_sessionmaker(engine: AsyncEngine) -> Sessionmaker:

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import orjson
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from server.errors import BadRequest, Unprocessable
 
 M = TypeVar("M", bound=BaseModel)
+
+
+# A text's schema pattern when the server refuses it blank (whitespace only) or holding NUL.
+NON_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+
+
+def _rfc3339_text(value: object) -> object:
+    # Lax parsing would read 0.5 or "0.5" as seconds since 1970; the schema promises date-time.
+    if isinstance(value, str) and len(value) > 10 and value[:4].isdigit() and value[4] == "-":
+        return value
+    raise ValueError("must be an RFC 3339 date-time such as 2026-01-31T18:00:00Z")
+
+
+# A date-time as the document states it (`format: date-time`): text with a timezone.
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339_text)]
 
 
 class Payload(BaseModel):
@@ -52,10 +69,24 @@ async def parse_json(request: web.Request, model: type[M]) -> M:
         raise BadRequest(f"body is not valid JSON: {exc}", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise BadRequest("body must be a JSON object", code="invalid_json")
+    if b"." in raw or b"e" in raw or b"E" in raw:
+        # JSON Schema counts 2.0 as an integer, so the document promises integer fields take it.
+        data = _integral(data)
     if b"\\u0000" in raw and _has_nul(data):
         # PostgreSQL text cannot hold NUL, and no reader means to send one.
         raise Unprocessable("text must not contain NUL characters", code="invalid")
     return validate(model, data)
+
+
+def _integral(value: Any) -> Any:
+    """``value`` with every whole float (``2.0``) an int, where a float holds it exactly."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _integral(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integral(v) for v in value]
+    return value
 
 
 def _has_nul(value: Any) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import sys
 
 import orjson
@@ -24,8 +25,25 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry).decode()
 
 
+# A token in a query string (``/api/v1/live?token=…``, as browsers cannot set headers on a
+# WebSocket) must never reach a log line, whoever logs the URL (access logs, proxies' errors).
+_TOKEN_IN_QUERY = re.compile(r"([?&;](?:access_)?token=)[^&\s\"']+", re.IGNORECASE)
+
+
+class RedactTokens(logging.Filter):
+    """Replace query-string tokens in the formatted message with ``[redacted]``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKEN_IN_QUERY.sub(r"\1[redacted]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactTokens())
     if settings.log_format is LogFormat.json:
         handler.setFormatter(JsonFormatter())
     else:

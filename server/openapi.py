@@ -103,8 +103,9 @@ def operation_of(handler: Any, method: str, path: str) -> Operation | None:
 
 def _routes(app: web.Application) -> Iterator[tuple[str, str, Any]]:
     for route in app.router.routes():
-        # aiohttp adds HEAD for every GET; it needs no separate documentation.
-        if route.method in ("HEAD", "*") or route.resource is None:
+        # aiohttp adds HEAD for every GET, and server.cors an OPTIONS preflight for every API
+        # route; neither needs separate documentation.
+        if route.method in ("HEAD", "OPTIONS", "*") or route.resource is None:
             continue
         yield route.method, route.resource.canonical, route.handler
 

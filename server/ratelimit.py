@@ -16,17 +16,40 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from server.auth import Handler, require_principal
 from server.errors import TooManyRequests
 from server.proxies import parse_trusted_proxies
+from server.redis_client import AnyRedis, run_scripts
 from server.settings import Settings
 from server.typedefs import RATE_LIMITER, SETTINGS
 
+# A moving window per key: a list of hit times, newest first, capped at the limit.
+# KEYS[1]: the window. ARGV: now (s), limit, window (s). Returns 0 when counted, else the
+# time of the oldest hit still in the window (the window frees up ``window`` s after it).
+_MOVING_WINDOW = """
+local limit = tonumber(ARGV[2])
+local oldest = redis.call('LINDEX', KEYS[1], limit - 1)
+if oldest and tonumber(oldest) > tonumber(ARGV[1]) - tonumber(ARGV[3]) then
+  return oldest
+end
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, limit - 1)
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 0
+"""
+
 
 class RateLimiter:
-    """Named limits (``comments_user`` …) checked with one call per request."""
+    """Named limits (``comments_user`` …) checked with one call per request.
 
-    def __init__(self, settings: Settings) -> None:
+    With Redis, every window of a request is checked and counted in one pipelined round trip
+    (one small script per window: the windows of a user and of an IP live in different Redis
+    Cluster slots, so they are not one script); without, in memory by ``limits``."""
+
+    def __init__(self, settings: Settings, redis: AnyRedis | None = None) -> None:
         self.enabled = settings.rate_limit_enabled
+        self._redis = redis if settings.redis_url is not None else None
+        self._prefix = settings.redis_prefix + "ratelimit:"
+        self._script = None if self._redis is None else self._redis.register_script(_MOVING_WINDOW)
         self._storage: Storage
-        if settings.redis_url is None:
+        if settings.redis_url is None or self._redis is not None:  # the latter: unused
             self._storage = MemoryStorage()
         elif settings.redis_cluster:
             # Each limit is one key (its Lua scripts touch no other), so any slot will do.
@@ -53,18 +76,46 @@ class RateLimiter:
         """Count one hit for each (rule, identity); raise TooManyRequests when any is spent."""
         if not self.enabled:
             return
+        if self._redis is not None:
+            await self._hit_redis(checks)
+            return
         for rule, identity in checks:
             for item in self._rules[rule]:
                 if not await self._limiter.hit(item, rule, identity):
                     stats = await self._limiter.get_window_stats(item, rule, identity)
-                    retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-                    raise TooManyRequests(
-                        f"too many requests; retry in {retry_after} s ({item})",
-                        headers={"Retry-After": str(retry_after)},
-                    )
+                    _refuse(item, stats.reset_time - time.time())
+
+    async def _hit_redis(self, checks: Sequence[tuple[str, str]]) -> None:
+        if self._redis is None or self._script is None:  # pragma: no cover - checked by hit
+            raise RuntimeError("no Redis")
+        now = time.time()
+        windows = [
+            (item, f"{self._prefix}{{{rule}:{identity}}}:{item.amount}/{item.get_expiry()}")
+            for rule, identity in checks
+            for item in self._rules[rule]
+        ]
+        script = self._script
+        results = await run_scripts(self._redis, [
+            (script, [key], [repr(now), item.amount, item.get_expiry()]) for item, key in windows
+        ])
+        for (item, _), oldest in zip(windows, results, strict=True):
+            if oldest and float(oldest):
+                _refuse(item, float(oldest) + item.get_expiry() - now)
 
     async def reset(self) -> None:
         await self._storage.reset()
+        if self._redis is not None:
+            keys = [key async for key in self._redis.scan_iter(match=self._prefix + "*")]
+            if keys:
+                await self._redis.delete(*keys)
+
+
+def _refuse(item: RateLimitItem, seconds: float) -> None:
+    retry_after = max(1, math.ceil(seconds))
+    raise TooManyRequests(
+        f"too many requests; retry in {retry_after} s ({item})",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def limited(kind: Literal["comments", "actions"]) -> Callable[[Handler], Handler]:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from collections.abc import Sequence
+from typing import Any, TypeAlias
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 from server.settings import Settings
 
@@ -28,3 +31,30 @@ def connect_redis(settings: Settings) -> AnyRedis | None:
     if settings.redis_cluster:
         return RedisCluster.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS)
     return Redis.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS)
+
+
+ScriptCall: TypeAlias = tuple[AsyncScript, Sequence[str], Sequence[str | int | bytes]]
+
+
+async def run_scripts(redis: AnyRedis, calls: Sequence[ScriptCall]) -> list[Any]:
+    """Run the script calls in one pipelined round trip; their replies, in order.
+
+    On a Redis Cluster the pipeline sends each node its calls (every call's keys in one slot: a
+    hash tag); a node that does not know a script yet (a replica promoted by a failover) answers
+    NOSCRIPT without running it, so those calls run again one by one, in order, loading it."""
+    if isinstance(redis, RedisCluster):
+        async with redis.pipeline(transaction=False) as cluster_pipe:
+            for script, keys, args in calls:
+                cluster_pipe.evalsha(script.sha, len(keys), *keys, *args)
+            replies: list[Any] = await cluster_pipe.execute(raise_on_error=False)
+        for index, reply in enumerate(replies):
+            if isinstance(reply, NoScriptError):
+                script, keys, args = calls[index]
+                replies[index] = await script(keys=keys, args=args)
+            elif isinstance(reply, Exception):
+                raise reply
+        return replies
+    async with redis.pipeline(transaction=False) as pipe:
+        for script, keys, args in calls:
+            await script(keys=keys, args=args, client=pipe)
+        return list(await pipe.execute())

@@ -26,7 +26,7 @@ from server.typedefs import (
     SETTINGS,
 )
 from workers.heartbeat import live_entries
-from workers.main import load_scorer_in_thread
+from workers.main import load_language, load_scorer_in_thread
 from workers.service import ScoringService
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ class _Embedded:
             settings=settings, sessionmaker=app[SESSIONMAKER], jobs=app[JOBS],
             channels=app[CHANNELS], redis=app[REDIS], scorer=self._scorer,
             concurrency=settings.worker_concurrency, events=app[EVENTS],
+            language=await load_language(settings),
         )
         self._service.start()
 

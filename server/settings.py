@@ -7,16 +7,18 @@ where they need one, and pass it down.
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from server.proxies import parse_trusted_proxies
 
 DEFAULT_JWT_SECRET = "baraza-insecure-development-secret-change-me"  # noqa: S105 - refused outside the embedded default
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./baraza.db"
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
 
 
 class LogFormat(enum.StrEnum):
@@ -42,7 +44,11 @@ class Settings(BaseSettings):
     database_url: str = EMBEDDED_DATABASE_URL
     redis_url: str | None = None
     redis_prefix: str = "baraza:"
-    database_pool_size: PositiveInt = 10
+    database_pool_size: PositiveInt = 20
+    # Connections beyond the pool, closed again as soon as they are returned: under a load
+    # above the pool's size that is a connection opened (TLS attempt, authentication, a new
+    # PostgreSQL backend) per request. 0 makes requests wait for a pooled one instead.
+    database_pool_overflow: Annotated[int, Field(ge=0)] = 0
     database_echo: bool = False
     # Scale-out (docs/deploy.md): BARAZA_REDIS_URL names one startup node of a Redis Cluster;
     # PgBouncer in transaction pooling in front of database_url; migrations on the direct URL;
@@ -58,13 +64,20 @@ class Settings(BaseSettings):
     max_request_bytes: PositiveInt = 64 * 1024
     # Off, `true` (one proxy), a hop count, or the proxies' networks (server/proxies.py).
     trusted_proxies: str = ""
-    cors_origins: list[str] = Field(default_factory=list)
+    # Pages allowed to call the API and open live connections: exact origins, comma-separated
+    # (e.g. "https://news.example,https://www.news.example").
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Auth
     jwt_secret: str = DEFAULT_JWT_SECRET
     jwt_leeway_seconds: Annotated[int, Field(ge=0, le=600)] = 30
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    # An OpenID Connect provider's key set: RS256/ES256 tokens verified against it (HS256 too).
+    jwt_jwks_url: str | None = None
+    jwt_jwks_cache_seconds: Annotated[float, Field(gt=0)] = 300.0
+    # Least time between fetches prompted by unknown key ids (rotation, or forged kids).
+    jwt_jwks_refresh_seconds: Annotated[float, Field(ge=0)] = 30.0
 
     # Comments
     body_max_chars: PositiveInt = 5000
@@ -99,6 +112,8 @@ class Settings(BaseSettings):
     # With model_fast: auto | bf16 | onnx-fp32 | onnx-int8 | torch-int8 (docs/scoring.md).
     model_fast_mode: Literal["auto", "bf16", "onnx-fp32", "onnx-int8", "torch-int8"] = "auto"
     scorer: str = "auto"
+    # Languages the detector chooses between (ISO 639-1, e.g. ["en", "sw"]); empty: all 142.
+    language_candidates: list[str] = Field(default_factory=list)
     worker_batch_size: PositiveInt = 32
     worker_batch_wait_ms: Annotated[int, Field(ge=0)] = 20
     worker_concurrency: PositiveInt = 1
@@ -110,6 +125,10 @@ class Settings(BaseSettings):
     # has come back empty, pending comments are re-enqueued at once (docs/workers.md).
     sweeper_lost_check_seconds: Annotated[float, Field(gt=0)] = 5.0
     embedded_worker: bool | None = None
+    # With the in-process job queue (no Redis: the embedded default), POSTs are refused with
+    # 503 and Retry-After while this many comments wait for the in-process scorer (0: never),
+    # so a burst cannot pile up a backlog without bound.
+    scoring_backlog_max: Annotated[int, Field(ge=0)] = 500
     # `baraza worker` serves Prometheus metrics on this port (0: off).
     worker_metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     worker_shutdown_seconds: Annotated[float, Field(gt=0)] = 30.0
@@ -124,6 +143,9 @@ class Settings(BaseSettings):
     live_heartbeat_seconds: Annotated[float, Field(gt=0)] = 25.0
     presence_interval_seconds: Annotated[float, Field(gt=0)] = 3.0
 
+    # `baraza serve --demo`: /demo/ with a sign-in that mints tokens (embedded default only).
+    demo: bool = False
+
     # Ops
     log_format: LogFormat = LogFormat.text
     log_level: str = "INFO"
@@ -137,6 +159,9 @@ class Settings(BaseSettings):
     # Each process keeps anonymous reads this long (0: off); writes drop them on every
     # process through ``pages.changed`` events (this process's own at once).
     liveblog_page_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+
+    # Console: the host site's sign-in page; it sends staff back to /console/#token=JWT.
+    console_login_url: Annotated[str, Field(pattern=r"^https?://[^\s#]+$")] | None = None
 
     @property
     def embedded(self) -> bool:
@@ -154,6 +179,24 @@ class Settings(BaseSettings):
     def migration_url(self) -> str:
         """Where migrations run: the direct database (never through a transaction pooler)."""
         return self.database_direct_url or self.database_url
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return items
+        origins = []
+        for item in items:
+            origin = str(item).strip().rstrip("/")
+            if not origin:
+                continue
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path, no wildcard"
+                )
+            origins.append(origin.lower())
+        return origins
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -174,6 +217,16 @@ class Settings(BaseSettings):
             # RFC 7518 §3.2: an HS256 key must be at least 256 bits.
             raise ValueError("BARAZA_JWT_SECRET must be at least 32 bytes")
         parse_trusted_proxies(self.trusted_proxies)
+        if self.demo and not (self.embedded and self.redis_url is None):
+            raise ValueError(
+                "the demo (BARAZA_DEMO, serve --demo) runs only on the embedded default: its "
+                "sign-in hands a token to anyone; unset BARAZA_DATABASE_URL and BARAZA_REDIS_URL"
+            )
+        if self.jwt_jwks_url is not None and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError(
+                "BARAZA_JWT_JWKS_URL needs BARAZA_JWT_ISSUER and BARAZA_JWT_AUDIENCE: a "
+                "provider's tokens are accepted only for this issuer and audience"
+            )
         if self.page_size > self.max_page_size:
             raise ValueError("page_size must not exceed max_page_size")
         if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):

@@ -10,7 +10,8 @@ from aiohttp import web
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from server.auth import Principal
+    from server.assets import Asset
+    from server.auth import Principal, TokenVerifier
     from server.db import Sessionmaker
     from server.jobs.base import JobQueue
     from server.lifecycle.relay import EventRelay
@@ -35,6 +36,10 @@ EVENTS: web.AppKey[EventRelay] = web.AppKey("events")
 RATE_LIMITER: web.AppKey[RateLimiter] = web.AppKey("rate_limiter")
 LIVEBLOG_PAGES: web.AppKey[PageCache] = web.AppKey("liveblog_pages")
 THREAD_PAGES: web.AppKey[PageCache] = web.AppKey("thread_pages")
+# The built front end (server/static/), URL path -> file: see server/assets.py.
+ASSETS: web.AppKey[dict[str, Asset]] = web.AppKey("assets")
+# Verifies host-site tokens (HS256, and RS256/ES256 against a JWKS): see server/auth.py.
+TOKENS: web.AppKey[TokenVerifier] = web.AppKey("tokens")
 # Extra /readyz checks registered by components (the scorer, the live hub): name -> check.
 ReadinessCheck = Callable[[web.Application], Awaitable[dict[str, Any]]]
 READINESS_CHECKS: web.AppKey[dict[str, ReadinessCheck]] = web.AppKey("readiness_checks")

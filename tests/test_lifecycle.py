@@ -110,3 +110,69 @@ def test_events_survive_the_outbox_as_json():
         data={"reactions": {"like": 2}}, parent_id=3,
     )
     assert CommentEvent.from_json(event.to_json()) == event
+
+
+async def _post(relay: EventRelay, comment_id: int | None) -> int:
+    from server.lifecycle.transitions import post
+
+    async with relay.statements() as session:
+        comment = await post(
+            session, article_id="a1", author_id="amina", body="hi", html="<p>hi</p>",
+            parent_id=None, root_id=None, depth=0, idempotency_key=None, now=utcnow(),
+            comment_id=comment_id,
+        )
+    return comment.id
+
+
+async def test_a_post_in_autocommit_stores_its_outbox_batch_with_the_comment(sessionmaker):
+    from sqlalchemy import text
+
+    from server.comments.models import Comment
+
+    await make_comment(sessionmaker, article_id="a1", author="amina")  # the article and author
+    async with sessionmaker() as session:
+        new_id = int(await session.scalar(text("SELECT nextval('comments_id_seq')")) or 0)
+    dead = EventRelay(sessionmaker, [])
+    dead._forget = _never  # type: ignore[method-assign]
+    assert await _post(dead, new_id) == new_id
+    async with sessionmaker() as session:
+        stored = await session.get(Comment, new_id)
+        [batch] = (await session.scalars(select(OutboxBatch))).all()
+    assert stored is not None and stored.status == "pending"
+    assert [e["kind"] for e in batch.events] == ["posted"]
+    assert batch.events[0]["comment_id"] == new_id
+    # Relayed and forgotten by a live process; the id must be allocated beforehand.
+    heard = Recorder()
+    relay = EventRelay(sessionmaker, [heard])
+    assert await relay.relay_stale(older_than=MINUTE, now=utcnow() + 2 * MINUTE) == 1
+    assert await _outbox_rows(sessionmaker) == 0
+    with pytest.raises(ValueError):
+        await _post(relay, None)
+
+
+async def test_relayed_posts_are_forgotten_together_and_never_relayed_twice(sessionmaker):
+    from sqlalchemy import text
+
+    from server.lifecycle.relay import FORGET_EVERY
+    from tests.clock import ManualClock
+
+    await make_comment(sessionmaker, article_id="a1", author="amina")
+
+    async def next_id() -> int:
+        async with sessionmaker() as session:
+            return int(await session.scalar(text("SELECT nextval('comments_id_seq')")) or 0)
+
+    clock = ManualClock()
+    heard = Recorder()
+    relay = EventRelay(sessionmaker, [heard], clock=clock)
+    await _post(relay, await next_id())
+    await _post(relay, await next_id())
+    assert len(heard.batches) == 2 and await _outbox_rows(sessionmaker) == 2  # not yet deleted
+    clock.now += FORGET_EVERY
+    await _post(relay, await next_id())  # this write deletes all three in one statement
+    assert await _outbox_rows(sessionmaker) == 0
+    await _post(relay, await next_id())
+    assert await _outbox_rows(sessionmaker) == 1
+    # This process's sweep deletes what it relayed before looking for stale batches.
+    assert await relay.relay_stale(older_than=MINUTE, now=utcnow() + 2 * MINUTE) == 0
+    assert len(heard.batches) == 4 and await _outbox_rows(sessionmaker) == 0

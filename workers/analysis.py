@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from server.moderation.policy.words import WordMatcher
+from server.moderation.policy.words import WordMatcher, deobfuscate, plain_words
 from workers import metrics
 from workers.scorer import ScoreError
 
@@ -38,6 +38,8 @@ class Analysis:
     scores: dict[str, float]
     banned: list[str]
     suspect: list[str]
+    # Labels whose score came from the de-obfuscated reading (higher than the text's own).
+    deobfuscated: tuple[str, ...] = ()
 
     @property
     def risk(self) -> float:
@@ -55,28 +57,66 @@ class Failure:
 def analyse(
     scorer: Scorer, words: WordLists, texts: Sequence[str]
 ) -> list[Analysis | Failure]:
-    """Score ``texts`` in one model call and match the word lists; one result per text."""
+    """Score ``texts`` in one model call and match the word lists; one result per text.
+
+    A text whose de-obfuscated reading differs from its plain words is scored twice, in the
+    same call: as written and as read (``deobfuscate``); each label keeps the higher score.
+    """
     started = time.perf_counter()
+    readings = [reading_to_score(text) for text in texts]
+    extra = [reading for reading in readings if reading is not None]
     try:
-        scores = scorer.score(list(texts))
-        if len(scores) != len(texts):
-            raise RuntimeError(f"scorer returned {len(scores)} results for {len(texts)} texts")
+        results = scorer.score([*texts, *extra])
+        if len(results) != len(texts) + len(extra):
+            raise RuntimeError(
+                f"scorer returned {len(results)} results for {len(texts) + len(extra)} texts"
+            )
     except Exception as exc:  # noqa: BLE001 - reported to the consumer as each job's failure
         log.warning("scoring a batch of %d failed: %s", len(texts), _describe(exc))
         return [Failure(_describe(exc))] * len(texts)
     finally:
         metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
-    return [
-        Failure(result.error) if isinstance(result, ScoreError) else _combine(words, text, result)
-        for text, result in zip(texts, scores, strict=True)
-    ]
+    read_results = iter(results[len(texts) :])
+    analyses: list[Analysis | Failure] = []
+    for text, reading, result in zip(texts, readings, results[: len(texts)], strict=True):
+        read = next(read_results) if reading is not None else None
+        if isinstance(result, ScoreError):
+            analyses.append(Failure(result.error))
+            continue
+        read_scores = None if read is None or isinstance(read, ScoreError) else read
+        analyses.append(_combine(words, text, result, read_scores))
+    return analyses
 
 
-def _combine(words: WordLists, text: str, scores: Mapping[str, float]) -> Analysis:
+def reading_to_score(text: str) -> str | None:
+    """The de-obfuscated reading of ``text`` if it differs from the text's plain words."""
+    reading = deobfuscate(text)
+    return None if reading.split() == plain_words(text) else reading
+
+
+def merge_scores(
+    written: Mapping[str, float], read: Mapping[str, float] | None
+) -> tuple[dict[str, float], tuple[str, ...]]:
+    """Per label the higher of the two scores, and the labels the reading raised."""
+    merged = {label: round(float(value), 6) for label, value in written.items()}
+    raised: list[str] = []
+    for label, value in (read or {}).items():
+        score = round(float(value), 6)
+        if label in merged and score > merged[label]:
+            merged[label] = score
+            raised.append(label)
+    return merged, tuple(raised)
+
+
+def _combine(
+    words: WordLists, text: str, scores: Mapping[str, float], read: Mapping[str, float] | None
+) -> Analysis:
+    merged, raised = merge_scores(scores, read)
     return Analysis(
-        scores={label: round(float(value), 6) for label, value in scores.items()},
+        scores=merged,
         banned=words.banned.find(text),
         suspect=words.suspect.find(text),
+        deobfuscated=raised,
     )
 
 

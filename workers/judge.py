@@ -6,11 +6,12 @@ facts for it and keeps the stored policy (thresholds, word lists) fresh between 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from server.db import Sessionmaker
 from server.moderation.policy.rules import CommentFacts, Decision, PolicyConfig, decide
+from server.moderation.policy.signals import SpamCounts
 from server.moderation.policy.store import PolicyCache
 from workers.analysis import Analysis, WordLists
 
@@ -22,14 +23,26 @@ POLICY_CHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
+class CommentContext:
+    """What the workers counted or detected about a comment besides its scores."""
+
+    spam: SpamCounts = field(default_factory=SpamCounts)
+    language: str | None = None
+    language_covered: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentPolicy:
     """The policy in force for one batch."""
 
     config: PolicyConfig
     words: WordLists
 
-    def decide(self, subject: Subject, analysis: Analysis) -> Decision:
+    def decide(
+        self, subject: Subject, analysis: Analysis, context: CommentContext | None = None
+    ) -> Decision:
         """Apply the pure policy (``policy.decide``) to one analysed comment."""
+        context = context or CommentContext()
         facts = CommentFacts(
             scores=analysis.scores,
             banned_words=analysis.banned,
@@ -38,8 +51,16 @@ class CurrentPolicy:
             author_status=subject.author_status,
             author_approved_count=subject.author_approved,
             report_count=subject.report_count,
+            deobfuscated_labels=analysis.deobfuscated,
+            text=subject.body,
+            spam_counts=context.spam,
+            language=context.language,
+            language_covered=context.language_covered,
         )
-        return decide(facts, self.config)
+        decision = decide(facts, self.config)
+        if context.language is None:
+            return decision
+        return replace(decision, details={**decision.details, "language": context.language})
 
 
 class PolicyJudge:

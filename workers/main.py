@@ -24,6 +24,7 @@ from server.settings import Settings
 from workers.service import ScoringService
 
 if TYPE_CHECKING:
+    from workers.language import LanguageDetector
     from workers.scorer import Scorer
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ async def _worker(settings: Settings, concurrency: int) -> int:
     _on_signals(stopping)
     log.info("loading the scoring model")
     scorer = await load_scorer_in_thread(settings)
+    language = await load_language(settings)
     metrics_server = _start_metrics(settings.worker_metrics_port)
     engine = create_engine(settings)
     redis = connect_redis(settings)
@@ -54,7 +56,7 @@ async def _worker(settings: Settings, concurrency: int) -> int:
             settings=settings, sessionmaker=create_sessionmaker(engine),
             jobs=RedisJobQueue(redis, settings.redis_prefix),
             channels=channels, redis=redis,
-            scorer=scorer, concurrency=concurrency,
+            scorer=scorer, concurrency=concurrency, language=language,
         )
         service.start()
         stop_waiter = asyncio.create_task(_relay(stopping, service.stopping))
@@ -81,6 +83,17 @@ async def load_scorer_in_thread(settings: Settings) -> Scorer:
 
     scorer: Scorer = await asyncio.to_thread(load_scorer, settings)
     return scorer
+
+
+async def load_language(settings: Settings) -> LanguageDetector | None:
+    """The language detector, in a thread; without it comments get no language (logged)."""
+    from workers.language import LanguageDetector
+
+    try:
+        return await asyncio.to_thread(LanguageDetector.load, settings.language_candidates)
+    except Exception:
+        log.warning("no language detector: comments are scored without a language", exc_info=True)
+        return None
 
 
 async def _relay(source: asyncio.Event, target: asyncio.Event) -> None:

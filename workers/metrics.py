@@ -27,3 +27,6 @@ FAILURES = Counter("baraza_worker_failures_total", "Jobs that failed and will be
 DEAD_LETTERS = Counter("baraza_worker_dead_letters_total", "Jobs moved to the dead-letter stream")
 RECLAIMED = Counter("baraza_worker_reclaimed_total", "Stale jobs taken over from other consumers")
 SWEPT = Counter("baraza_sweeper_requeued_total", "Pending comments re-enqueued by the sweeper")
+NUDGES = Counter(
+    "baraza_nudges_total", "Comments held for toxicity whose authors were offered one revision"
+)

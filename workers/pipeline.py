@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.articles.models import Article, ModerationMode
 from server.comments.models import Comment, CommentStatus
+from server.comments.nudges import offer
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import Job
+from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.subscribers import build_relay
-from server.lifecycle.transitions import lock_comment, transition
+from server.lifecycle.transitions import comment_event, lock_comment, transition
 from server.live.base import ChannelBroker
 from server.moderation.models import SYSTEM_ACTOR
 from server.moderation.policy.rules import Decision
@@ -33,7 +35,9 @@ from server.users.models import User, UserStatus
 from workers import metrics
 from workers.analysis import Analysis, Failure, analyse
 from workers.consumer import BatchResult
-from workers.judge import PolicyJudge
+from workers.judge import CommentContext, PolicyJudge
+from workers.language import Detected, LanguageDetector, scorer_languages
+from workers.spam import MemorySpamTracker, SpamItem, SpamTracker
 
 if TYPE_CHECKING:
     from workers.scorer import Scorer
@@ -51,6 +55,7 @@ class Stored:
 
     comment_id: int
     status: CommentStatus
+    nudged: bool = False  # its author was offered one revision (server.comments.nudges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,8 @@ class Subject:
     author_status: UserStatus
     author_approved: int
     report_count: int
+    author_id: str = ""
+    ip_hash: str | None = None
 
 
 class Pipeline:
@@ -78,12 +85,19 @@ class Pipeline:
         scorer: Scorer,
         judge: PolicyJudge,
         events: EventRelay | None = None,
+        spam: SpamTracker | None = None,
+        language: LanguageDetector | None = None,
+        edit_window_seconds: int = 15 * 60,
     ) -> None:
         self._sessionmaker = sessionmaker
         # Inside the server the app's relay (and its subscribers); a worker process its own.
         self._events = events or build_relay(sessionmaker, channels)
         self._scorer = scorer
         self._judge = judge
+        self._spam: SpamTracker = spam if spam is not None else MemorySpamTracker()
+        self._language = language
+        self._covered = scorer_languages(scorer.name)
+        self._edit_window = dt.timedelta(seconds=edit_window_seconds)
         # One model call at a time: the model already uses every core it is given, and
         # consumers overlap their database work with another's scoring.
         self._model_lock = asyncio.Lock()
@@ -103,6 +117,8 @@ class Pipeline:
             decided = await self._apply(decisions, errors)
         for item in decided:
             metrics.DECISIONS.labels(item.status.value).inc()
+            if item.nudged:
+                metrics.NUDGES.inc()
         result = BatchResult()
         for job in jobs:
             if job.comment_id in errors:
@@ -143,6 +159,7 @@ class Pipeline:
                     author_name=user.name, article_mode=ModerationMode(mode),
                     author_status=user.effective_status(now),
                     author_approved=user.approved_count, report_count=comment.report_count,
+                    author_id=user.id, ip_hash=comment.ip_hash,
                 )
                 for comment, mode, user in rows.tuples()
             ]
@@ -154,14 +171,29 @@ class Pipeline:
         texts = [subject.body for subject in subjects]
         async with self._model_lock:
             analyses = await asyncio.to_thread(analyse, self._scorer, policy.words, texts)
+            languages = await asyncio.to_thread(self._detect, texts)
         decisions: dict[int, tuple[Subject, Analysis, Decision]] = {}
-        for subject, analysis in zip(subjects, analyses, strict=True):
+        for subject, analysis, detected in zip(subjects, analyses, languages, strict=True):
             if isinstance(analysis, Failure):
                 errors[subject.comment_id] = analysis.error
-            else:
-                decision = policy.decide(subject, analysis)
-                decisions[subject.comment_id] = (subject, analysis, decision)
+                continue
+            item = SpamItem(
+                subject.comment_id, subject.author_id, subject.article_id, subject.body,
+                subject.ip_hash,
+            )
+            context = CommentContext(
+                spam=await self._spam.observe(item, policy.config.spam),
+                language=detected.language,
+                language_covered=detected.language is None or detected.language in self._covered,
+            )
+            decision = policy.decide(subject, analysis, context)
+            decisions[subject.comment_id] = (subject, analysis, decision)
         return decisions
+
+    def _detect(self, texts: Sequence[str]) -> list[Detected]:
+        if self._language is None:
+            return [Detected(None, 0.0)] * len(texts)
+        return [self._language.detect(text) for text in texts]
 
     async def _apply(
         self, decisions: dict[int, tuple[Subject, Analysis, Decision]], errors: dict[int, str]
@@ -207,22 +239,40 @@ class Pipeline:
                     subject, analysis, decision = decisions[comment.id]
                     if comment.status != CommentStatus.pending or comment.body != subject.body:
                         continue  # decided meanwhile, or edited: its own job decides the new text
-                    await self._decide_one(session, comment, analysis, decision, now)
-                    decided.append(Stored(comment.id, decision.status))
+                    nudged = await self._decide_one(session, comment, analysis, decision, now)
+                    decided.append(Stored(comment.id, decision.status, nudged))
         return decided
 
     async def _decide_one(
         self, session: AsyncSession, comment: Comment, analysis: Analysis, decision: Decision,
         now: dt.datetime,
-    ) -> None:
+    ) -> bool:
+        """Store one decision; True if its author was offered a revision (a nudge)."""
         reason = _clip(decision.reason)
         comment.scores, comment.risk = analysis.scores, analysis.risk
         comment.model = self._scorer.name
+        language = decision.details.get("language")
+        comment.language = language if isinstance(language, str) else None
         comment.decision_reason, comment.decided_at = reason, now
+        nudge = offer(comment, decision, self._edit_window)
+        details = _details(decision, analysis, comment.model)
+        if nudge is not None:
+            details["nudge"] = nudge
         await transition(
             session, comment, decision.status, actor=SYSTEM_ACTOR, action=ACTION,
-            now=now, reason=reason, details=_details(decision, analysis, comment.model),
+            now=now, reason=reason, details=details,
         )
+        if nudge is None:
+            return False
+        # The author hears it after commit (lifecycle subscriber NudgeNotices, user:{sub}).
+        record(
+            session,
+            comment_event(
+                comment, EventKind.nudged, actor=SYSTEM_ACTOR, action=ACTION,
+                before=CommentStatus.held, was_visible=False, data=nudge,
+            ),
+        )
+        return True
 
 
 def _details(decision: Decision, analysis: Analysis, model: str) -> dict[str, object]:

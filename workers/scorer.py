@@ -85,11 +85,41 @@ def score_isolated(
     return results
 
 
+class MaxOfScorers:
+    """Several scorers over the same texts; each label takes the highest score any gives.
+
+    The offline fallback is tox-block's LSTM plus profanity-check: measured on our test set
+    (docs/scoring.md) the profanity model adds catches the LSTM misses.
+    """
+
+    def __init__(self, scorers: Sequence[Scorer], name: str) -> None:
+        self.scorers = tuple(scorers)
+        self.name = name
+        self.labels = tuple(dict.fromkeys(label for s in self.scorers for label in s.labels))
+
+    def score(self, texts: Sequence[str]) -> list[ScoreResult]:
+        """Per text the per-label maximum; a text any scorer fails is that scorer's error."""
+        merged: list[ScoreResult] = [{} for _ in texts]
+        for scorer in self.scorers:
+            results = scorer.score(texts)
+            for index, result in enumerate(results):
+                current = merged[index]
+                if isinstance(current, ScoreError):
+                    continue
+                if isinstance(result, ScoreError):
+                    merged[index] = result
+                    continue
+                for label, value in result.items():
+                    current[label] = max(value, current.get(label, 0.0))
+        return merged
+
+
 def load_scorer(settings: Settings) -> Scorer:
     """Build the scorer ``settings.scorer`` asks for (blocking: may load or download a model).
 
     ``detoxify`` loads Detoxify or raises :class:`ScorerUnavailable`; ``fallback`` loads the
-    offline profanity model; ``auto`` tries Detoxify and falls back with a loud warning.
+    offline tox-block LSTM (or, without its files, the profanity model); ``auto`` tries
+    Detoxify and falls back with a loud warning.
     ``settings.model_fast`` selects the fast (less exact) Detoxify path.
     """
     choice = settings.scorer
@@ -102,14 +132,16 @@ def load_scorer(settings: Settings) -> Scorer:
     except Exception as exc:
         if choice == "detoxify":
             raise ScorerUnavailable(f"cannot load Detoxify: {describe(exc)}") from exc
+        fallback = _load_fallback()
         log.warning(
-            "!!! Detoxify model %r could not be loaded (%s). Falling back to the profanity "
-            "model: it only detects profanity, so toxicity scores are much less reliable. "
-            "Set BARAZA_MODEL_CHECKPOINT and BARAZA_MODEL_CONFIG_DIR (docs/scoring.md). !!!",
+            "!!! Detoxify model %r could not be loaded (%s). Falling back to %s: an older, "
+            "weaker model, so toxicity scores are less reliable. Set BARAZA_MODEL_CHECKPOINT "
+            "and BARAZA_MODEL_CONFIG_DIR (docs/scoring.md). !!!",
             settings.model,
             describe(exc),
+            fallback.name,
         )
-        return _load_fallback()
+        return fallback
 
 
 def _load_detoxify(settings: Settings) -> Scorer:
@@ -119,6 +151,22 @@ def _load_detoxify(settings: Settings) -> Scorer:
 
 
 def _load_fallback() -> Scorer:
+    """tox-block's LSTM (numpy, no TensorFlow) if its files are installed, else profanity-check."""
     from workers.fallback_scorer import FallbackScorer
+    from workers.toxblock_scorer import ToxBlockScorer
 
-    return FallbackScorer.load()
+    profanity = FallbackScorer.load()
+    try:
+        lstm = ToxBlockScorer.load()
+    except Exception as exc:  # noqa: BLE001 - any failure means the next fallback
+        log.warning(
+            "!!! the tox-block fallback could not be loaded (%s); using the profanity model, "
+            "which only detects profanity (pip install --no-deps tox-block==0.1.2). !!!",
+            describe(exc),
+        )
+        return profanity
+    version = profanity.name.split(" ", 1)[0]
+    name = f"tox-block-bilstm@0.1.2 + {version} (offline fallback, not Detoxify)"
+    scorer = MaxOfScorers([lstm, profanity], name)
+    log.warning("!!! scoring with the fallback %s !!!", scorer.name)
+    return scorer

@@ -22,7 +22,9 @@ from server.settings import Settings
 from workers.consumer import Consumer, ConsumerConfig
 from workers.heartbeat import run_heartbeat
 from workers.judge import PolicyJudge
+from workers.language import LanguageDetector
 from workers.pipeline import Pipeline
+from workers.spam import MemorySpamTracker, RedisSpamTracker, SpamTracker
 from workers.sweeper import Sweeper
 
 if TYPE_CHECKING:
@@ -50,14 +52,19 @@ class ScoringService:
         scorer: Scorer,
         concurrency: int,
         events: EventRelay | None = None,
+        language: LanguageDetector | None = None,
     ) -> None:
         self.stopping = asyncio.Event()
         self._settings = settings
         self._redis = redis
         self._tasks: list[asyncio.Task[None]] = []
+        spam: SpamTracker = (
+            MemorySpamTracker() if redis is None else RedisSpamTracker(redis, settings.redis_prefix)
+        )
         self.pipeline = Pipeline(
             sessionmaker=sessionmaker, channels=channels, scorer=scorer, judge=PolicyJudge(),
-            events=events,
+            events=events, spam=spam, language=language,
+            edit_window_seconds=settings.edit_window_seconds,
         )
         prefix = consumer_prefix()
         self.consumers = [

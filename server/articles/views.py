@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from server.articles import service
@@ -11,7 +11,7 @@ from server.articles.models import CommentsState, ModerationMode
 from server.articles.schemas import ArticleSettings
 from server.articles.service import check_article_id
 from server.auth import Role, require_principal, requires
-from server.http import Payload, json_response, parse_json
+from server.http import Payload, Rfc3339, json_response, parse_json
 from server.typedefs import SESSIONMAKER
 
 routes = web.RouteTableDef()
@@ -24,7 +24,7 @@ class ArticleUpdate(Payload):
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
     comments: CommentsState | SkipJsonSchema[None] = None
     moderation: ModerationMode | SkipJsonSchema[None] = None
-    closes_at: AwareDatetime | None = None
+    closes_at: Rfc3339 | None = None
 
     model_config = Payload.model_config | {"strict": False}
 
@@ -36,7 +36,12 @@ class ArticleUpdate(Payload):
         return self
 
 
-@routes.get("/api/v1/articles/{article_id}")
+# "counts" is the counts route's, not an article's: without the lookahead PUT /articles/counts
+# would change an article "counts" and OPTIONS /articles/counts would advertise PUT.
+ARTICLE = "/api/v1/articles/{article_id:(?!counts$)[^{}/]+}"
+
+
+@routes.get(ARTICLE)
 async def get_article(request: web.Request) -> web.Response:
     article_id = check_article_id(request.match_info["article_id"])
     article = await service.read_article(
@@ -45,7 +50,7 @@ async def get_article(request: web.Request) -> web.Response:
     return json_response(ArticleSettings.of(article))
 
 
-@routes.put("/api/v1/articles/{article_id}")
+@routes.put(ARTICLE)
 # Editors own their articles; moderators may too, to switch a heated story to pre-moderation.
 @requires(Role.editor, Role.moderator)
 async def update_article(request: web.Request) -> web.Response:

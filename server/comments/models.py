@@ -123,6 +123,12 @@ class Comment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Moderation quality (0008): the detected language (ISO 639-1, None when unsure), a keyed
+    # hash of the poster's address for burst counting (never the address itself), and the
+    # nudge state: None, "offered" (held for toxicity, author told) or "revised" (used).
+    language: Mapped[str | None] = mapped_column(String(16))
+    ip_hash: Mapped[str | None] = mapped_column(String(32))
+    nudge: Mapped[str | None] = mapped_column(String(16))
 
     @property
     def thread_root(self) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import TextualSelect, bindparam, text
+from sqlalchemy import Integer, TextualSelect, bindparam, column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.comments.models import Comment, CommentStatus
@@ -100,6 +100,86 @@ async def top_level_page(
             params["after_rc"] = after.reaction_count or 0
     result = await session.execute(_top_level_sql(order, after is not None), params)
     return [tuple(row) for row in result]
+
+
+_SORT_KEYS = {
+    Sort.newest: lambda row: -row[0],
+    Sort.oldest: lambda row: row[0],
+    Sort.top: lambda row: (-row[12], -row[0]),
+}
+# The count row of ``_thread_sql``: the article's approved count where ``reply_count`` stands.
+_COUNT_ROW = (
+    "SELECT 2, " + "NULL, " * 13
+    + "COALESCE((SELECT comment_count FROM articles WHERE id = :article_id), 0), NULL"
+)
+
+
+@functools.cache
+def _thread_sql(order: Sort, after: bool) -> TextualSelect:
+    """PostgreSQL: a page of top-level comments (part 0), the first replies of each (part 1,
+    one index range per parent through a LATERAL join) and the article's count (part 2), in
+    one statement and one round trip."""
+    keyset, order_by = _ORDER_SQL[order]
+    where = "c.article_id = :article_id AND c.parent_id IS NULL AND c.visible = true"
+    if after:
+        where += f" AND {keyset}"
+    sql = (
+        f"WITH page AS ({_SELECT} WHERE {where} ORDER BY {order_by} LIMIT :limit)"
+        " SELECT 0, page.* FROM page"
+        " UNION ALL SELECT 1, r.* FROM page CROSS JOIN LATERAL"
+        f" ({_SELECT} WHERE c.parent_id = page.id AND c.visible = true"
+        " ORDER BY c.id LIMIT :per_parent) r"
+        f" UNION ALL {_COUNT_ROW}"
+    )
+    return text(sql).columns(column("part", Integer()), *_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A page of top-level rows in order, their first replies by parent id, the count."""
+
+    page: list[tuple[Any, ...]]
+    replies: dict[int, list[tuple[Any, ...]]]
+    count: int
+
+
+async def thread_page(
+    session: AsyncSession,
+    article_id: str,
+    order: Sort,
+    after: Position | None,
+    limit: int,
+    per_parent: int,
+) -> Thread | None:
+    """The page, its first replies and the count in one statement (PostgreSQL; None elsewhere:
+    SQLite has no LATERAL, the caller reads them one query each)."""
+    if session.bind.dialect.name != "postgresql":
+        return None
+    params: dict[str, Any] = {
+        "article_id": article_id,
+        "limit": limit,
+        "per_parent": per_parent,
+    }
+    if after is not None:
+        params["after_id"] = after.id
+        if order is Sort.top:
+            params["after_rc"] = after.reaction_count or 0
+    page: list[tuple[Any, ...]] = []
+    replies: dict[int, list[tuple[Any, ...]]] = {}
+    count = 0
+    for row in await session.execute(_thread_sql(order, after is not None), params):
+        part, values = row[0], tuple(row)[1:]
+        if part == 0:
+            page.append(values)
+        elif part == 1:
+            replies.setdefault(values[2], []).append(values)
+        else:
+            count = int(values[13])
+    # UNION ALL keeps no order: put each part back in its own.
+    page.sort(key=_SORT_KEYS[order])
+    for rows in replies.values():
+        rows.sort(key=lambda r: r[0])
+    return Thread(page, replies, count)
 
 
 _FIRST_REPLIES = _typed(

@@ -10,17 +10,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.comments.models import Comment, ReactionKind, ReportReason
 from server.comments.reads import Sort, render
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
-from server.http import Payload
+from server.http import NON_BLANK, Payload
 from server.ids import ARTICLE_ID_PATTERN
+
+# The schema says what the server refuses: a body of whitespace only (``body_empty``) or NUL.
+BODY = Field(json_schema_extra={"pattern": NON_BLANK})
 
 
 class CommentCreate(Payload):
-    body: str
-    parent_id: int | None = Field(default=None, gt=0)
+    body: str = BODY
+    parent_id: int | None = Field(default=None, gt=0, le=2**63 - 1)
 
 
 class CommentUpdate(Payload):
-    body: str
+    body: str = BODY
 
 
 class ReportCreate(Payload):

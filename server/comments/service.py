@@ -8,7 +8,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    bindparam,
+    column,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,16 +28,18 @@ from server.articles.service import check_open, get_or_create_article
 from server.auth import Principal
 from server.comments import reads
 from server.comments.models import Comment, CommentStatus, Reaction, Report, ReportReason
+from server.comments.nudges import NUDGED_REVISIONS, use_nudge
 from server.comments.reads import Sort
 from server.comments.schemas import Cursor, ReactionCounts, ReportCreated, public_comment
 from server.comments.text import normalise_body, render_html
-from server.db import Sessionmaker, utcnow
+from server.db import Sessionmaker, UTCDateTime, autocommit, utcnow
 from server.dialect import insert_for
-from server.errors import Conflict, Forbidden, NotFound, Unprocessable
+from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from server.jobs.base import JobQueue
 from server.lifecycle.events import EventKind, record
 from server.lifecycle.relay import EventRelay
-from server.lifecycle.transitions import comment_event, lock_found, transition
+from server.lifecycle.transitions import comment_event, lock_found, post, transition
+from server.moderation.policy.signals import address_hash
 from server.moderation.policy.store import get_policy_config
 from server.moderation.review.locking import retry_deadlocks, retrying_deadlocks
 from server.settings import Settings
@@ -56,6 +69,24 @@ def clean_body(raw: str, settings: Settings) -> str:
     return body
 
 
+# Seconds a client is asked to wait when the in-process scorer is behind.
+BACKLOG_RETRY_AFTER = 2
+
+
+async def check_backlog(jobs: JobQueue, settings: Settings) -> None:
+    """Push back (503, Retry-After) while the in-process scorer is ``scoring_backlog_max``
+    comments behind. Only the in-process queue is bounded so: with Redis, separate worker
+    processes scale out and the stream holds the backlog (and counting it costs a round trip)."""
+    if settings.redis_url is not None or not settings.scoring_backlog_max:
+        return
+    if await jobs.pending_count() >= settings.scoring_backlog_max:
+        raise Unavailable(
+            "comments are arriving faster than they can be checked; retry shortly",
+            code="scoring_backlog",
+            headers={"Retry-After": str(BACKLOG_RETRY_AFTER)},
+        )
+
+
 async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
     """Hand comments to the scorers. The rows are committed: if this fails the sweeper retries."""
     try:
@@ -66,11 +97,33 @@ async def enqueue_scoring(jobs: JobQueue, comment_ids: Sequence[int]) -> None:
         )
 
 
-async def _attach_point(
-    session: AsyncSession, parent_id: int, article_id: str, max_depth: int
+@dataclass(frozen=True, slots=True)
+class _Parent:
+    """What a reply needs to know of the comment it answers."""
+
+    id: int
+    article_id: str
+    status: str
+    depth: int
+    parent_id: int | None
+    root_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """Everything a post is checked against, read in the post's transaction."""
+
+    user: User
+    article: Article
+    parent: _Parent | None
+    existing_id: int | None  # an earlier comment by the caller with the same Idempotency-Key
+    new_id: int | None = None  # the id the new comment will take (PostgreSQL)
+
+
+def _attach_point(
+    parent: _Parent | None, parent_id: int, article_id: str, max_depth: int
 ) -> tuple[int, int, int]:
     """(parent_id, root_id, depth) for a reply; past the cap it joins the deepest level."""
-    parent = await session.get(Comment, parent_id)
     if parent is None:
         raise NotFound("parent comment not found", code="parent_not_found")
     if parent.article_id != article_id:
@@ -79,9 +132,125 @@ async def _attach_point(
         raise Unprocessable(
             "replies are only possible to published comments", code="invalid_parent"
         )
+    root = parent.root_id if parent.root_id is not None else parent.id
     if parent.depth >= max_depth and parent.parent_id is not None:
-        return parent.parent_id, parent.thread_root, parent.depth
-    return parent.id, parent.thread_root, parent.depth + 1
+        return parent.parent_id, root, parent.depth
+    return parent.id, root, parent.depth + 1
+
+
+# PostgreSQL: the caller upserted (the host site owns names), the article read or created with
+# the default settings, the parent and an earlier comment with the same Idempotency-Key, all in
+# one round trip. (A concurrent creation of the same article leaves ``comments`` NULL: the
+# article is then read again by ``get_or_create_article``.)
+_PREPARE_POST = (
+    text(
+        """
+WITH u AS (
+  INSERT INTO users (id, name, status, approved_count, rejected_count, reported_count,
+                     created_at, last_seen_at)
+  VALUES (:uid, :name, 'active', 0, 0, 0, :now, :now)
+  ON CONFLICT (id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at
+  RETURNING id, name, status, suspended_until
+), created AS (
+  INSERT INTO articles (id, comments, moderation, comment_count, created_at, updated_at)
+  SELECT :aid, 'open', 'post', 0, :now, :now
+  WHERE NOT EXISTS (SELECT 1 FROM articles WHERE id = :aid)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING comments, moderation, closes_at
+), article AS (
+  SELECT comments, moderation, closes_at FROM created
+  UNION ALL
+  SELECT comments, moderation, closes_at FROM articles WHERE id = :aid
+  LIMIT 1
+)
+SELECT u.name, u.status, u.suspended_until, a.comments, a.moderation, a.closes_at,
+       p.id, p.article_id, p.status, p.depth, p.parent_id, p.root_id, e.id,
+       nextval(pg_get_serial_sequence('comments', 'id'))
+FROM u
+LEFT JOIN article a ON true
+LEFT JOIN comments p ON p.id = :pid
+LEFT JOIN comments e ON e.author_id = :uid AND e.idempotency_key = :key
+"""
+    )
+    .bindparams(
+        bindparam("now", type_=UTCDateTime()),
+        bindparam("uid", type_=String()),
+        bindparam("name", type_=String()),
+        bindparam("aid", type_=String()),
+        bindparam("pid", type_=BigInteger()),
+        bindparam("key", type_=String()),
+    )
+    .columns(
+        column("name", String()),
+        column("status", String()),
+        column("suspended_until", UTCDateTime()),
+        column("comments", String()),
+        column("moderation", String()),
+        column("closes_at", UTCDateTime()),
+        column("p_id", BigInteger()),
+        column("p_article_id", String()),
+        column("p_status", String()),
+        column("p_depth", Integer()),
+        column("p_parent_id", BigInteger()),
+        column("p_root_id", BigInteger()),
+        column("e_id", BigInteger()),
+        column("new_id", BigInteger()),
+    )
+)
+
+
+async def _prepare(
+    session: AsyncSession,
+    principal: Principal,
+    article_id: str,
+    parent_id: int | None,
+    key: str | None,
+    now: dt.datetime,
+) -> _Facts:
+    if session.bind.dialect.name != "postgresql":
+        return await _prepare_orm(session, principal, article_id, parent_id, key, now)
+    params = {
+        "uid": principal.sub,
+        "name": principal.name,
+        "now": now,
+        "aid": article_id,
+        "pid": parent_id,
+        "key": key,
+    }
+    row = (await session.execute(_PREPARE_POST, params)).one()
+    user = User(id=principal.sub, name=row[0], status=row[1], suspended_until=row[2])
+    if row[3] is None:
+        article = await get_or_create_article(session, article_id)
+    else:
+        article = Article(id=article_id, comments=row[3], moderation=row[4], closes_at=row[5])
+    parent = _Parent(*row[6:12]) if row[6] is not None else None
+    return _Facts(user, article, parent, row[12], row[13])
+
+
+async def _prepare_orm(
+    session: AsyncSession,
+    principal: Principal,
+    article_id: str,
+    parent_id: int | None,
+    key: str | None,
+    now: dt.datetime,
+) -> _Facts:
+    """The same facts, one statement each (SQLite: no INSERT inside a WITH)."""
+    user = await ensure_user(session, principal, now)
+    existing_id = None
+    if key is not None:
+        mine = (Comment.author_id == principal.sub, Comment.idempotency_key == key)
+        existing_id = await session.scalar(select(Comment.id).where(*mine))
+    article = await get_or_create_article(session, article_id)
+    parent = None
+    if parent_id is not None:
+        found = await session.get(Comment, parent_id)
+        if found is not None:
+            parent = _Parent(
+                found.id, found.article_id, found.status, found.depth, found.parent_id,
+                found.root_id,
+            )
+    return _Facts(user, article, parent, existing_id)
 
 
 async def _replay(
@@ -120,20 +289,55 @@ async def post_comment(
     body: str,
     parent_id: int | None,
     idempotency_key: str | None,
+    address: str | None = None,
 ) -> Posted:
-    """Store a comment as ``pending`` and enqueue it for scoring once committed."""
+    """Store a comment as ``pending`` and enqueue it for scoring once committed.
+
+    ``address`` (the poster's IP) is kept only as a keyed hash, for the spam burst rule.
+    """
     body = clean_body(body, settings)
+    await check_backlog(jobs, settings)
     now = utcnow()
 
     async def store() -> Posted:
-        return await _store_post(
-            events=events, settings=settings, principal=principal, article_id=article_id,
-            body=body, parent_id=parent_id, idempotency_key=idempotency_key, now=now,
-        )
+        # Each statement commits by itself: the first only upserts the caller and the article
+        # (harmless if the post is then refused), the second stores the comment.
+        async with events.statements() as session:
+            facts = await _prepare(session, principal, article_id, parent_id, idempotency_key, now)
+            user = facts.user
+            if idempotency_key is not None and facts.existing_id is not None:
+                existing = await _replay(
+                    session, principal.sub, idempotency_key, article_id, body, parent_id
+                )
+                if existing is not None:
+                    return Posted(public_comment(existing, user.name, viewer=user.id), True)
+            check_may_write(user, now)
+            check_open(facts.article, now)
+            parent, root, depth = None, None, 0
+            if parent_id is not None:
+                parent, root, depth = _attach_point(
+                    facts.parent, parent_id, article_id, settings.max_depth
+                )
+            comment = await post(
+                session,
+                article_id=article_id,
+                author_id=user.id,
+                body=body,
+                html=render_html(body),
+                parent_id=parent,
+                root_id=root,
+                depth=depth,
+                idempotency_key=idempotency_key,
+                now=now,
+                comment_id=facts.new_id,
+                ip_hash=address_hash(address, settings.jwt_secret) if address else None,
+            )
+            return Posted(public_comment(comment, user.name, viewer=user.id), False)
 
     try:
-        # Locks are taken in the decisions' order (below), so a deadlock victim here is rare,
-        # but one must be retried, not answered with a 500: nothing of it was committed.
+        # Locks are taken in the decisions' order (transitions.post), so a deadlock victim
+        # here is rare, but one must be retried, not answered with a 500: nothing of it was
+        # committed but the first statement's upserts, which run again harmlessly.
         posted = await retry_deadlocks(store)
     except IntegrityError:
         if idempotency_key is None:
@@ -149,92 +353,6 @@ async def post_comment(
     if not posted.replayed:
         await enqueue_scoring(jobs, [posted.comment["id"]])
     return posted
-
-
-async def _lock_like_decisions(
-    session: AsyncSession, article_id: str, parent_id: int | None
-) -> None:
-    """Share-lock what the new row's foreign keys will point at before the author's row.
-
-    Decisions lock comments, then articles, then users (``moderation.review.locking``). The
-    INSERT's foreign-key checks share-lock the parent (or, past the depth cap, its parent) and
-    the article anyway; upserting the author first would hold the users row while waiting for
-    them, and a decision holding them and wanting the author would deadlock with this post.
-    ``FOR KEY SHARE`` waits only for ``FOR UPDATE`` holders (decisions), not for counter updates.
-    """
-    if parent_id is not None:
-        grandparent = select(Comment.parent_id).where(Comment.id == parent_id).scalar_subquery()
-        await session.execute(
-            select(Comment.id)
-            .where((Comment.id == parent_id) | (Comment.id == grandparent))
-            .order_by(Comment.id)
-            .with_for_update(read=True, key_share=True)
-        )
-    await session.execute(
-        select(Article.id)
-        .where(Article.id == article_id)
-        .with_for_update(read=True, key_share=True)
-    )
-
-
-async def _store_post(
-    *,
-    events: EventRelay,
-    settings: Settings,
-    principal: Principal,
-    article_id: str,
-    body: str,
-    parent_id: int | None,
-    idempotency_key: str | None,
-    now: dt.datetime,
-) -> Posted:
-    """One attempt at ``post_comment``'s unit of work (``replayed`` when the key was used)."""
-    async with events.transaction() as session:
-        await _lock_like_decisions(session, article_id, parent_id)
-        user = await ensure_user(session, principal, now)
-        if idempotency_key is not None:
-            existing = await _replay(
-                session, principal.sub, idempotency_key, article_id, body, parent_id
-            )
-            if existing is not None:
-                return Posted(public_comment(existing, user.name, viewer=user.id), True)
-        check_may_write(user, now)
-        article = await get_or_create_article(session, article_id)
-        check_open(article, now)
-        parent, root, depth = None, None, 0
-        if parent_id is not None:
-            parent, root, depth = await _attach_point(
-                session, parent_id, article_id, settings.max_depth
-            )
-        comment = Comment(
-            article_id=article_id,
-            parent_id=parent,
-            root_id=root,
-            depth=depth,
-            author_id=user.id,
-            body=body,
-            html=render_html(body),
-            status=CommentStatus.pending.value,
-            visible=False,
-            featured=False,
-            reactions={},
-            reaction_count=0,
-            reply_count=0,
-            report_count=0,
-            idempotency_key=idempotency_key,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(comment)
-        await session.flush()
-        record(
-            session,
-            comment_event(
-                comment, EventKind.posted, actor=user.id, action="post",
-                before=CommentStatus.pending, was_visible=False,
-            ),
-        )
-        return Posted(public_comment(comment, user.name, viewer=user.id), False)
 
 
 async def _my_reactions(
@@ -278,15 +396,23 @@ async def list_thread(
     size = limit or settings.page_size
     position = Cursor.decode(cursor, sort.value) if cursor else None
     after = reads.Position(position.id, position.rc) if position else None
-    async with sessionmaker() as session:
-        rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
+    async with autocommit(sessionmaker)() as session:  # reads only: no BEGIN, no ROLLBACK
+        thread = await reads.thread_page(
+            session, article_id, sort, after, size + 1, settings.first_replies
+        )
+        if thread is None:
+            rows = await reads.top_level_page(session, article_id, sort, after, size + 1)
+            replies = await reads.first_replies(
+                session, [row[0] for row in rows[:size]], settings.first_replies
+            )
+            count = await _article_count(session, article_id)
+        else:
+            rows, replies, count = thread.page, thread.replies, thread.count
         page = rows[:size]
         parents = [row[0] for row in page]
-        replies = await reads.first_replies(session, parents, settings.first_replies)
         awaiting = [] if position else await reads.awaiting_review(session, article_id, viewer)
-        ids = parents + [r[0] for rs in replies.values() for r in rs]
+        ids = parents + [r[0] for p in parents for r in replies.get(p, ())]
         mine = await _my_reactions(session, viewer, ids)
-        count = await _article_count(session, article_id)
     items = []
     for row in page:
         item = reads.render(row, viewer=viewer, my_reactions=mine.get(row[0], NONE))
@@ -379,6 +505,7 @@ async def edit_comment(
             )
         if body == comment.body:
             return public_comment(comment, user.name, viewer=user.id)
+        revising = use_nudge(comment)
         comment.body, comment.html, comment.edited_at = body, render_html(body), now
         comment.scores = comment.risk = comment.model = comment.decision_reason = None
         await transition(
@@ -389,8 +516,11 @@ async def edit_comment(
             action="edit",
             now=now,
             reason="edited by its author; awaiting moderation",
+            details={"nudge": "revised"} if revising else None,
         )
         out = public_comment(comment, user.name, viewer=user.id)
+    if revising:
+        NUDGED_REVISIONS.inc()
     await enqueue_scoring(jobs, [comment_id])
     return out
 

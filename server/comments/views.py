@@ -23,7 +23,7 @@ from server.db import Sessionmaker
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
 from server.pagecache import CachedRead, PageCache
-from server.ratelimit import limited
+from server.ratelimit import client_ip, limited
 from server.typedefs import EVENTS, JOBS, READ_SESSIONMAKER, SESSIONMAKER, SETTINGS, THREAD_PAGES
 
 routes = web.RouteTableDef()
@@ -107,6 +107,7 @@ async def post_comment(request: web.Request) -> web.Response:
         body=payload.body,
         parent_id=payload.parent_id,
         idempotency_key=key,
+        address=client_ip(request),
     )
     headers = {"Idempotent-Replayed": "true"} if posted.replayed else None
     return json_response(posted.comment, status=202, headers=headers)

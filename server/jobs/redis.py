@@ -54,6 +54,14 @@ class RedisJobQueue:
     async def enqueue(self, comment_ids: Sequence[int]) -> None:
         if not comment_ids:
             return
+        if len(comment_ids) == 1:  # a POST's job: one command, no pipeline to build
+            await self._redis.xadd(
+                self.stream,
+                {"comment_id": str(comment_ids[0])},
+                maxlen=self._maxlen,
+                approximate=True,
+            )
+            return
         async with self._redis.pipeline(transaction=False) as pipe:
             for comment_id in comment_ids:
                 pipe.xadd(

@@ -18,6 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.comments.models import CommentStatus
 
 OUTBOX_KEY = "baraza.outbox"
+# ``EventRelay.statements()``: every statement commits by itself, so a write stores its
+# outbox batch in the same statement and lists the batch ids under STORED_BATCHES_KEY.
+AUTOCOMMIT_KEY = "baraza.outbox.autocommit"
+STORED_BATCHES_KEY = "baraza.outbox.stored"
 
 
 class EventKind(enum.StrEnum):
@@ -34,6 +38,9 @@ class EventKind(enum.StrEnum):
     featured = "featured"
     unfeatured = "unfeatured"
     reacted = "reacted"  # reaction counts changed; ``data["reactions"]``
+    # Held for its toxicity scores alone: the author may revise it once (server.comments.nudges);
+    # ``data["labels"]``, ``data["revise_until"]``.
+    nudged = "nudged"
 
 
 _STATUS_KINDS = {

@@ -4,26 +4,31 @@
   reactions``), what open pages show live.
 - :class:`ModerationChannel`: ``comment.queued`` for comments newly waiting for a person,
   ``comment.decided`` for every decision, and the queues' sizes (``queue.counts``).
+- :class:`ReaderInbox`: each author's own channel ``user:{sub}`` (``reader.decided|replied|
+  featured``): what became of their comments, and who replied to them.
 - :class:`PageInvalidation`: one ``pages.changed`` on the internal ``pages`` channel, which
   every server process listens to, so each drops its cached thread pages of those articles.
+- :class:`NudgeNotices`: the author's own channel ``user:{sub}`` hears ``comment.nudged``
+  when their held comment may be revised once (``server.comments.nudges``).
 
 Each never raises (the producers log a broker outage and carry on).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 
+from server.comments.models import Comment
+from server.comments.nudges import notice
 from server.db import Sessionmaker
 from server.lifecycle.events import CommentEvent, EventKind
 from server.lifecycle.relay import EventRelay, Subscriber
 from server.live import producers
-from server.live.base import ChannelBroker
+from server.live.base import ChannelBroker, EventType, Message
 from server.moderation.models import SYSTEM_ACTOR
 from server.moderation.review.queues import get_item, waiting_counts
 from server.pagecache import PageCache
@@ -31,7 +36,6 @@ from server.users.models import User
 
 log = logging.getLogger(__name__)
 
-PARALLEL_PUBLISHES = 16
 # Events that are decisions, announced on the moderation channel.
 DECISIONS = frozenset(
     {
@@ -43,6 +47,9 @@ DECISIONS = frozenset(
         EventKind.unfeatured,
     }
 )
+# Events that change no thread page: a pending comment is on no anonymous page, and a nudge
+# only tells the author of a held one.
+_NO_PAGE_CHANGE = frozenset({EventKind.posted, EventKind.nudged})
 # Why a comment left its thread, by the audit action that removed it.
 _REMOVED_BECAUSE = {"edit": "edited", "delete": "deleted", "reports": "reported"}
 
@@ -56,48 +63,116 @@ class ReaderChannels:
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
         names = await _author_names(self._sessionmaker, [e for e in events if e.appeared])
-        # One round trip per event; a bulk decision sends them a few at a time (the order of
-        # events about different comments does not matter, one comment's events stay ordered).
-        by_comment: dict[int, list[CommentEvent]] = {}
-        for event in events:
-            by_comment.setdefault(event.comment_id, []).append(event)
-        groups = list(by_comment.values())
-        for start in range(0, len(groups), PARALLEL_PUBLISHES):
-            batch = groups[start : start + PARALLEL_PUBLISHES]
-            await asyncio.gather(*(self._announce_all(group, names) for group in batch))
+        # Every event of the batch in one pipelined round trip, in recording order (a bulk
+        # decision of hundreds of comments is one call to Redis, not one per comment).
+        messages = [m for event in events for m in _reader_messages(event, names)]
+        await producers.publish_all(self._channels, messages)
 
-    async def _announce_all(self, events: list[CommentEvent], names: dict[str, str]) -> None:
-        for event in events:
-            await self._announce(event, names)
 
-    async def _announce(self, event: CommentEvent, names: dict[str, str]) -> None:
-        channels = self._channels
-        if event.appeared and event.public is not None:
-            public = dict(event.public)
-            public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
-            await producers.comment_published(channels, public)
-        elif event.disappeared:
-            await producers.comment_removed(
-                channels,
+def _reader_messages(event: CommentEvent, names: dict[str, str]) -> list[Message]:
+    """What the article's open pages are told about ``event``."""
+    messages = []
+    if event.appeared and event.public is not None:
+        public = dict(event.public)
+        public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
+        messages.append(producers.published_message(public))
+    elif event.disappeared:
+        messages.append(
+            producers.removed_message(
                 article_id=event.article_id,
                 comment_id=event.comment_id,
                 reason=_REMOVED_BECAUSE.get(event.action, "moderated"),
                 placeholder=event.kind is EventKind.deleted,
             )
-        if event.kind in (EventKind.featured, EventKind.unfeatured):
-            await producers.comment_featured(
-                channels,
-                article_id=event.article_id,
-                comment_id=event.comment_id,
-                featured=event.featured,
+        )
+    if event.kind in (EventKind.featured, EventKind.unfeatured):
+        messages.append(
+            producers.featured_message(
+                article_id=event.article_id, comment_id=event.comment_id, featured=event.featured
             )
-        elif event.kind is EventKind.reacted:
-            await producers.comment_reactions(
-                channels,
+        )
+    elif event.kind is EventKind.reacted:
+        messages.append(
+            producers.reactions_message(
                 article_id=event.article_id,
                 comment_id=event.comment_id,
                 reactions=event.data["reactions"],
             )
+        )
+    return messages
+
+
+class ReaderInbox:
+    """An author hears, on ``user:{sub}`` only, what became of their comments.
+
+    ``reader.decided`` for a status decision (approved, held, rejected; an approved comment
+    carries its public JSON so the widget shows it in place), ``reader.featured`` for a feature
+    or unfeature, and ``reader.replied`` to the author of a comment someone else just replied to
+    (when the reply appears in the thread).
+    """
+
+    def __init__(self, sessionmaker: Sessionmaker, channels: ChannelBroker) -> None:
+        self._sessionmaker = sessionmaker
+        self._channels = channels
+
+    async def __call__(self, events: Sequence[CommentEvent]) -> None:
+        replies = [e for e in events if e.appeared and e.parent_id is not None]
+        names = await _author_names(
+            self._sessionmaker, [e for e in events if e.appeared or e.kind in _TOLD]
+        )
+        for event in events:
+            await self._tell(event, names)
+        if replies:
+            await self._tell_parents(replies, names)
+
+    async def _tell(self, event: CommentEvent, names: dict[str, str]) -> None:
+        base = {"comment_id": event.comment_id, "article_id": event.article_id}
+        if event.kind in _TOLD and event.status_changed:
+            data: dict[str, Any] = {**base, "status": event.after.value}
+            if event.appeared and event.public is not None:
+                data["comment"] = _with_author(event, names, mine=True)
+            await producers.reader_event(self._channels, sub=event.author_id,
+                                         type=EventType.reader_decided, data=data)
+        elif event.kind in (EventKind.featured, EventKind.unfeatured):
+            await producers.reader_event(self._channels, sub=event.author_id,
+                                         type=EventType.reader_featured,
+                                         data={**base, "featured": event.featured})
+
+    async def _tell_parents(self, replies: list[CommentEvent], names: dict[str, str]) -> None:
+        parents = {e.parent_id for e in replies if e.parent_id is not None}
+        try:
+            async with self._sessionmaker() as session:
+                rows = await session.execute(
+                    select(Comment.id, Comment.author_id).where(Comment.id.in_(parents))
+                )
+                authors = dict(rows.tuples().all())
+        except Exception:
+            log.warning("could not read the parents' authors", exc_info=True)
+            return
+        for reply in replies:
+            parent_id = reply.parent_id
+            parent_author = authors.get(parent_id) if parent_id is not None else None
+            if parent_author is None or parent_author == reply.author_id:
+                continue
+            data = {
+                "comment_id": parent_id, "article_id": reply.article_id,
+                "reply_id": reply.comment_id, "author_name": names.get(reply.author_id),
+                "reply": _with_author(reply, names, mine=False),
+            }
+            await producers.reader_event(self._channels, sub=parent_author,
+                                         type=EventType.reader_replied, data=data)
+
+
+# Decisions an author is told of on their own channel.
+_TOLD = frozenset({EventKind.approved, EventKind.held, EventKind.rejected})
+
+
+def _with_author(event: CommentEvent, names: dict[str, str], *, mine: bool) -> dict[str, Any]:
+    public = dict(event.public or {})
+    public["author"] = {"id": event.author_id, "name": names.get(event.author_id)}
+    public["mine"] = mine
+    public["awaiting_review"] = False
+    return public
 
 
 class ModerationChannel:
@@ -150,8 +225,7 @@ class PageInvalidation:
         self._caches = tuple(caches)
 
     async def __call__(self, events: Sequence[CommentEvent]) -> None:
-        # A pending comment is on no anonymous page: its posting changes none.
-        articles = sorted({e.article_id for e in events if e.kind is not EventKind.posted})
+        articles = sorted({e.article_id for e in events if e.kind not in _NO_PAGE_CHANGE})
         if not articles:
             return
         for cache in self._caches:
@@ -160,14 +234,33 @@ class PageInvalidation:
         await producers.pages_changed(self._channels, article_ids=articles)
 
 
+class NudgeNotices:
+    """Authors hear, on ``user:{sub}``, that their held comment may be revised once."""
+
+    def __init__(self, channels: ChannelBroker) -> None:
+        self._channels = channels
+
+    async def __call__(self, events: Sequence[CommentEvent]) -> None:
+        for event in events:
+            if event.kind is EventKind.nudged:
+                await producers.comment_nudged(
+                    self._channels,
+                    author_id=event.author_id,
+                    data=notice(event.comment_id, event.article_id, event.data),
+                )
+
+
 def default_subscribers(
     sessionmaker: Sessionmaker, channels: ChannelBroker, page_caches: Sequence[PageCache] = ()
 ) -> list[Subscriber]:
-    """Page caches, readers' channels and the moderation channel, in that order."""
+    """Page caches, readers' channels, authors' own channels (outcomes, replies, nudges) and
+    the moderation channel."""
     return [
         PageInvalidation(channels, page_caches),
         ReaderChannels(sessionmaker, channels),
+        ReaderInbox(sessionmaker, channels),
         ModerationChannel(sessionmaker, channels),
+        NudgeNotices(channels),
     ]
 
 

@@ -10,21 +10,39 @@ Callers lock the comment rows first (``lock_comment``).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import (
+    BigInteger,
+    Table,
+    bindparam,
+    column,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.selectable import TextualSelect
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
 from server.comments.schemas import public_comment
 from server.db import Base
 from server.errors import NotFound
-from server.lifecycle.audit import audit_row
-from server.lifecycle.events import CommentEvent, EventKind, kind_of, record
+from server.lifecycle.audit import audit_row, audit_values
+from server.lifecycle.events import (
+    AUTOCOMMIT_KEY,
+    STORED_BATCHES_KEY,
+    CommentEvent,
+    EventKind,
+    kind_of,
+    record,
+)
+from server.lifecycle.models import OutboxBatch
 from server.moderation.models import ModerationAction
 from server.users.models import User
 
@@ -163,6 +181,121 @@ def _event(
     return event
 
 
+async def post(
+    session: AsyncSession,
+    *,
+    article_id: str,
+    author_id: str,
+    body: str,
+    html: str,
+    parent_id: int | None,
+    root_id: int | None,
+    depth: int,
+    idempotency_key: str | None,
+    now: dt.datetime,
+    comment_id: int | None = None,
+    ip_hash: str | None = None,
+) -> Comment:
+    """Store a new comment as ``pending`` and record its ``posted`` event.
+
+    One INSERT of the row, no ORM unit of work: the returned ``Comment`` is a detached snapshot
+    of what was stored (for the answer and the event), not in the session. A new pending
+    comment moves no counter and has no audit row: its first decision does. In a unit of work
+    of ``EventRelay.statements()`` (autocommit) the comment and its outbox batch are stored by
+    one statement, so ``comment_id`` must have been allocated beforehand."""
+    comment = Comment(
+        article_id=article_id,
+        parent_id=parent_id,
+        root_id=root_id,
+        depth=depth,
+        author_id=author_id,
+        body=body,
+        html=html,
+        status=CommentStatus.pending.value,
+        visible=False,
+        featured=False,
+        reactions={},
+        reaction_count=0,
+        reply_count=0,
+        report_count=0,
+        idempotency_key=idempotency_key,
+        created_at=now,
+        updated_at=now,
+        edited_at=None,
+        ip_hash=ip_hash,
+    )
+    values = {name: getattr(comment, name) for name in _POSTED_COLUMNS}
+    if session.info.get(AUTOCOMMIT_KEY):
+        if comment_id is None:
+            raise ValueError("posting in autocommit needs the comment id allocated beforehand")
+        comment.id = comment_id
+        event = _posted(session, comment)
+        params = {**values, "id": comment_id, "events": [event.to_json()], "outbox_at": now}
+        batch = (await session.execute(_post_with_outbox(), params)).scalar_one()
+        session.info.setdefault(STORED_BATCHES_KEY, []).append(batch)
+        return comment
+    table = _table(Comment)
+    if comment_id is not None:
+        values["id"] = comment_id
+    comment.id = (await session.execute(insert(table).returning(table.c.id), values)).scalar_one()
+    _posted(session, comment)
+    return comment
+
+
+def _posted(session: AsyncSession, comment: Comment) -> CommentEvent:
+    event = comment_event(
+        comment, EventKind.posted, actor=comment.author_id, action="post",
+        before=CommentStatus.pending, was_visible=False,
+    )
+    record(session, event)
+    return event
+
+
+@functools.cache
+def _post_with_outbox() -> TextualSelect:
+    """PostgreSQL: the comment and its outbox batch in one statement (atomic in autocommit)."""
+    comments, outbox = _table(Comment), _table(OutboxBatch)
+    columns = ("id", *_POSTED_COLUMNS)
+    # Only our own table and column names are interpolated; every value is a bound parameter.
+    sql = (
+        f"WITH c AS (INSERT INTO {comments.name} ({', '.join(columns)})"  # noqa: S608
+        f" VALUES ({', '.join(':' + c for c in columns)}))"
+        f" INSERT INTO {outbox.name} (events, created_at) VALUES (:events, :outbox_at)"
+        " RETURNING id"
+    )
+    return (
+        text(sql)
+        .bindparams(
+            *(bindparam(c, type_=comments.c[c].type) for c in columns),
+            bindparam("events", type_=outbox.c.events.type),
+            bindparam("outbox_at", type_=outbox.c.created_at.type),
+        )
+        .columns(column("id", BigInteger()))
+    )
+
+
+_POSTED_COLUMNS = (
+    "article_id",
+    "parent_id",
+    "root_id",
+    "depth",
+    "author_id",
+    "body",
+    "html",
+    "status",
+    "visible",
+    "featured",
+    "reactions",
+    "reaction_count",
+    "reply_count",
+    "report_count",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+    "ip_hash",
+)
+
+
 def feature(
     session: AsyncSession,
     comment: Comment,
@@ -291,6 +424,20 @@ def _bump(counts: dict[Any, int], key: Any, delta: int) -> None:
         counts[key] = counts.get(key, 0) + delta
 
 
+# The columns a decision writes (the lifecycle's own, plus what a moderator's decision resets:
+# its reports, its featured flag), written by ``transition_many`` in one statement.
+_DECIDED_COLUMNS = (
+    "status",
+    "visible",
+    "updated_at",
+    "published_at",
+    "decision_reason",
+    "decided_at",
+    "featured",
+    "report_count",
+)
+
+
 async def transition_many(
     session: AsyncSession,
     moves: Sequence[Move],
@@ -299,43 +446,71 @@ async def transition_many(
     action: str,
     now: dt.datetime,
 ) -> list[CommentEvent]:
-    """``transition`` for many locked comments at once: the same columns, the same audit rows
-    and exactly the same counters, but each counter row is updated once (a bulk decision of
-    hundreds of comments costs a few statements, not three per comment).
+    """``transition`` for many locked comments at once: the same columns, the same audit rows,
+    the same events and exactly the same counters, as set-based statements — one UPDATE of the
+    moved comments (``_DECIDED_COLUMNS``, taken from the objects, so a caller's own change to
+    ``featured`` or ``report_count`` goes with it), one INSERT of their audit rows and one
+    UPDATE per counter table, whatever the number of comments. No ORM flush is involved: the
+    objects are left clean, holding what the database now holds.
 
-    Counters are updated in the database only: Article and User objects already loaded in the
-    session keep their old counts (load them afterwards, with ``populate_existing``)."""
+    Callers lock every row these statements touch first (``lock_for_decisions``), so their
+    order cannot deadlock. Counters are updated in the database only: Article and User objects
+    already loaded in the session keep their old counts (load them with ``populate_existing``)."""
+    if not moves:
+        return []
     deltas = _Deltas()
-    records = []
+    audit: list[dict[str, Any]] = []
     events = []
     moved = {move.comment.id: move.comment for move in moves}
     for move in moves:
-        before, was_visible = _move(move.comment, move.status, now, move.reason)
-        deltas.add(move.comment, before, move.status, was_visible)
+        comment = move.comment
+        before, was_visible = _move(comment, move.status, now, move.reason)
+        deltas.add(comment, before, move.status, was_visible)
         events.append(
             _event(
-                session, move.comment, before, was_visible,
+                session, comment, before, was_visible,
                 actor=actor, action=action, reason=move.reason,
             )
         )
-        records.append(
-            _record(
-                move.comment,
-                before,
+        audit.append(
+            audit_values(
                 actor=actor,
                 action=action,
-                now=now,
+                comment=comment,
+                before=before.value,
+                after=comment.status,
                 reason=move.reason,
                 details=move.details,
+                now=now,
             )
         )
-    await deltas.apply(session)
     for parent_id, delta in deltas.replies.items():
         parent = moved.get(parent_id)
         if parent is not None:  # keep a moved parent's loaded count true as well
-            set_committed_value(parent, "reply_count", parent.reply_count + delta)
-    session.add_all(records)
+            parent.reply_count += delta
+    await _write_decided(session, sorted(moved.values(), key=lambda c: c.id))
+    await session.execute(insert(_table(ModerationAction)), audit)
+    await deltas.apply(session)
     return events
+
+
+async def _write_decided(session: AsyncSession, comments: Sequence[Comment]) -> None:
+    """One UPDATE (executed for every row in one pipelined batch) of the decided columns.
+
+    The objects leave the session (they keep their values, which are now what the database
+    holds), so the session will not flush them again, nor a moved parent's ``reply_count``
+    that ``deltas.apply`` writes."""
+    table = _table(Comment)
+    rows = []
+    for comment in comments:
+        rows.append({"k": comment.id, **{f"v_{n}": getattr(comment, n) for n in _DECIDED_COLUMNS}})
+        session.expunge(comment)
+    await session.execute(
+        update(table)
+        .where(table.c.id == bindparam("k"))
+        .values({name: bindparam(f"v_{name}") for name in _DECIDED_COLUMNS}),
+        rows,
+    )
 
 
 async def _adjust_counters(

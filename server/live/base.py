@@ -39,6 +39,12 @@ class EventType(enum.StrEnum):
     queue_counts = "queue.counts"
     comment_queued = "comment.queued"
     comment_decided = "comment.decided"
+    # On a reader's own channel ``user:{sub}`` only (server.lifecycle.subscribers.ReaderInbox).
+    reader_decided = "reader.decided"
+    reader_replied = "reader.replied"
+    reader_featured = "reader.featured"
+    # On the author's own channel user:{sub} (issue 12): one revision offered.
+    comment_nudged = "comment.nudged"
     # Internal: on PAGES_CHANNEL only, never sent to clients.
     pages_changed = "pages.changed"
 
@@ -54,8 +60,28 @@ def article_channel(article_id: str) -> str:
 
 
 def valid_channel(channel: str) -> bool:
-    """Whether ``channel`` is ``moderation`` or ``article:{id}`` with a well-formed id."""
-    return channel == MODERATION_CHANNEL or _ARTICLE_CHANNEL.match(channel) is not None
+    """Whether ``channel`` is ``moderation``, ``article:{id}`` or ``user:{sub}``, well formed."""
+    return (
+        channel == MODERATION_CHANNEL
+        or _ARTICLE_CHANNEL.match(channel) is not None
+        or channel_owner(channel) is not None
+    )
+
+
+USER_CHANNEL_PREFIX = "user:"
+_USER_CHANNEL = re.compile(r"^user:[^\x00-\x1f\x7f]{1,128}$")
+
+
+def user_channel(sub: str) -> str:
+    """A reader's own channel: decisions on their comments, replies to them, features."""
+    return f"{USER_CHANNEL_PREFIX}{sub}"
+
+
+def channel_owner(channel: str) -> str | None:
+    """The ``sub`` whose own channel this is, or None for any other channel."""
+    if _USER_CHANNEL.match(channel) is None:
+        return None
+    return channel[len(USER_CHANNEL_PREFIX):]
 
 
 def offset_epoch() -> int:
@@ -103,8 +129,16 @@ def check_recovery(since: int | None, offset: int, events: Sequence[Event]) -> R
     return Recovery(offset=offset, recovered=True, events=tuple(events))
 
 
+# One event to publish: (channel, type, data).
+Message = tuple[str, "EventType", Mapping[str, Any]]
+
+
 class ChannelBroker(Protocol):
-    """What producers publish through (``app[CHANNELS]``)."""
+    """What producers publish through (``app[CHANNELS]``).
+
+    A broker may also offer ``publish_many(messages) -> list[Event | None]``, publishing a
+    batch in one round trip (``producers.publish_all`` uses it when present).
+    """
 
     async def publish(self, channel: str, type: EventType, data: Mapping[str, Any]) -> Event | None:
         """Append to the channel's history and fan out to every process; return the event.

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from server.clock import SYSTEM_CLOCK, Clock
-from server.live.base import Event, EventType
+from server.live.base import Event, EventType, Message
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,26 @@ class CoalescingChannels:
         if slot.task is None:
             slot.task = asyncio.create_task(self._flush(key, slot, interval))
         return None
+
+    async def publish_many(self, messages: Sequence[Message]) -> list[Event | None]:
+        """``publish`` for each message in order; runs of uncoalesced ones go to the broker
+        as one batch (one round trip) when it can take batches."""
+        many = getattr(self._broker, "publish_many", None)
+        out: list[Event | None] = []
+        run: list[Message] = []
+        for message in [*messages, None]:
+            if message is not None and message[1] not in self._intervals:
+                run.append(message)
+                continue
+            if run:
+                if many is not None:
+                    out.extend(await many(run))
+                else:
+                    out.extend([await self._broker.publish(*m) for m in run])
+                run = []
+            if message is not None:
+                out.append(await self.publish(*message))
+        return out
 
     async def _flush(self, key: Key, slot: _Slot, interval: float) -> None:
         channel, type, _ = key

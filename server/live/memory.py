@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from server.live.base import (
     Event,
     EventSink,
     EventType,
+    Message,
     Recovery,
     ResyncSink,
     check_recovery,
@@ -43,6 +44,9 @@ class MemoryChannelBroker:
         if self._sink is not None and channel in self._listening:
             self._sink(event)
         return event
+
+    async def publish_many(self, messages: Sequence[Message]) -> list[Event | None]:
+        return [await self.publish(channel, type, data) for channel, type, data in messages]
 
     async def recover(self, channel: str, since: int | None) -> Recovery:
         offset = self._offset(channel)

@@ -10,7 +10,7 @@ into one published a moment later (``comment.reactions``, ``queue.counts``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from server.live.base import (
@@ -19,7 +19,9 @@ from server.live.base import (
     ChannelBroker,
     Event,
     EventType,
+    Message,
     article_channel,
+    user_channel,
 )
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,50 @@ async def _publish(
         return None
 
 
+async def publish_all(channels: ChannelBroker, messages: Sequence[Message]) -> None:
+    """Publish ``messages`` in order, in one round trip when the broker takes batches
+    (``publish_many``); never raises (a failed batch is logged, like a failed event)."""
+    if not messages:
+        return
+    many = getattr(channels, "publish_many", None)
+    if many is None:
+        for channel, type, data in messages:
+            await _publish(channels, channel, type, data)
+        return
+    try:
+        await many(messages)
+    except Exception:
+        log.warning("could not publish a batch of %d events", len(messages), exc_info=True)
+
+
+def published_message(comment: Mapping[str, Any]) -> Message:
+    """``comment.published`` (``comment`` is ``public_comment(...)``, with ``article_id``)."""
+    return (_article(comment), EventType.comment_published, _public(comment))
+
+
+def removed_message(
+    *, article_id: str, comment_id: int, reason: str, placeholder: bool = False
+) -> Message:
+    """``comment.removed``; ``placeholder`` keeps a stub where it stood."""
+    data: dict[str, Any] = {"id": comment_id, "reason": reason}
+    if placeholder:
+        data["placeholder"] = True
+    return (article_channel(article_id), EventType.comment_removed, data)
+
+
+def featured_message(*, article_id: str, comment_id: int, featured: bool) -> Message:
+    return (article_channel(article_id), EventType.comment_featured,
+            {"id": comment_id, "featured": featured})
+
+
+def reactions_message(
+    *, article_id: str, comment_id: int, reactions: Mapping[str, int]
+) -> Message:
+    data = {"id": comment_id, "reactions": dict(reactions),
+            "reaction_count": sum(reactions.values())}
+    return (article_channel(article_id), EventType.comment_reactions, data)
+
+
 def _public(comment: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in comment.items() if k not in _PER_VIEWER}
 
@@ -51,8 +97,7 @@ async def comment_published(channels: ChannelBroker, comment: Mapping[str, Any])
 
     ``comment`` is ``public_comment(...)`` of the approved comment (it must have ``article_id``).
     """
-    return await _publish(channels, _article(comment), EventType.comment_published,
-                          _public(comment))
+    return await _publish(channels, *published_message(comment))
 
 
 async def comment_updated(channels: ChannelBroker, comment: Mapping[str, Any]) -> Event | None:
@@ -63,8 +108,10 @@ async def comment_updated(channels: ChannelBroker, comment: Mapping[str, Any]) -
 async def comment_featured(
     channels: ChannelBroker, *, article_id: str, comment_id: int, featured: bool
 ) -> Event | None:
-    return await _publish(channels, article_channel(article_id), EventType.comment_featured,
-                          {"id": comment_id, "featured": featured})
+    return await _publish(
+        channels,
+        *featured_message(article_id=article_id, comment_id=comment_id, featured=featured),
+    )
 
 
 async def comment_removed(
@@ -72,19 +119,18 @@ async def comment_removed(
     placeholder: bool = False,
 ) -> Event | None:
     """A visible comment left the thread (rejected, held, deleted); ``placeholder`` keeps a stub."""
-    data: dict[str, Any] = {"id": comment_id, "reason": reason}
-    if placeholder:
-        data["placeholder"] = True
-    return await _publish(channels, article_channel(article_id), EventType.comment_removed, data)
+    message = removed_message(
+        article_id=article_id, comment_id=comment_id, reason=reason, placeholder=placeholder
+    )
+    return await _publish(channels, *message)
 
 
 async def comment_reactions(
     channels: ChannelBroker, *, article_id: str, comment_id: int, reactions: Mapping[str, int]
 ) -> Event | None:
     """A comment's reaction counts (coalesced to at most four per second per comment)."""
-    data = {"id": comment_id, "reactions": dict(reactions),
-            "reaction_count": sum(reactions.values())}
-    return await _publish(channels, article_channel(article_id), EventType.comment_reactions, data)
+    message = reactions_message(article_id=article_id, comment_id=comment_id, reactions=reactions)
+    return await _publish(channels, *message)
 
 
 async def comment_queued(channels: ChannelBroker, item: Mapping[str, Any]) -> Event | None:
@@ -128,3 +174,19 @@ async def pages_changed(
     drops its cached copies of them."""
     return await _publish(channels, PAGES_CHANNEL, EventType.pages_changed,
                           {"pages": pages, "article_ids": list(article_ids)})
+
+
+async def reader_event(
+    channels: ChannelBroker, *, sub: str, type: EventType, data: Mapping[str, Any]
+) -> Event | None:
+    """``reader.decided|replied|featured`` on the reader's own channel ``user:{sub}``."""
+    if not type.value.startswith("reader."):
+        raise ValueError(f"{type} is not a reader's event")
+    return await _publish(channels, user_channel(sub), type, dict(data))
+
+
+async def comment_nudged(
+    channels: ChannelBroker, *, author_id: str, data: Mapping[str, Any]
+) -> Event | None:
+    """Its author may revise a held comment once (``server.comments.nudges.notice``)."""
+    return await _publish(channels, user_channel(author_id), EventType.comment_nudged, dict(data))

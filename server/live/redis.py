@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -27,9 +27,17 @@ import redis.exceptions
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import RedisCluster
 
-from server.live.base import Event, EventSink, EventType, Recovery, ResyncSink, check_recovery
+from server.live.base import (
+    Event,
+    EventSink,
+    EventType,
+    Message,
+    Recovery,
+    ResyncSink,
+    check_recovery,
+)
 from server.live.shards import ShardedSubscriber, node_client
-from server.redis_client import AnyRedis
+from server.redis_client import AnyRedis, run_scripts
 
 log = logging.getLogger(__name__)
 _CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -157,6 +165,29 @@ class RedisChannelBroker:
         ]
         offset = await self._publish(keys=self._keys(channel), args=args)
         return Event(channel=channel, offset=int(offset), type=type, data=dict(data), time=sent)
+
+    async def publish_many(self, messages: Sequence[Message]) -> list[Event | None]:
+        """Publish every message in one pipelined round trip (the same script each, in order:
+        a channel's offsets follow the order of ``messages``)."""
+        if not messages:
+            return []
+        sent = time.time()
+        stamp = repr(sent)
+        offsets = await run_scripts(self._redis, [
+            (
+                self._publish,
+                self._keys(channel),
+                [
+                    self._topic(channel), self._history_size, self._history_ttl, type.value,
+                    stamp, orjson.dumps(data), self._publish_command,
+                ],
+            )
+            for channel, type, data in messages
+        ])
+        return [
+            Event(channel=channel, offset=int(offset), type=type, data=dict(data), time=sent)
+            for (channel, type, data), offset in zip(messages, offsets, strict=True)
+        ]
 
     async def recover(self, channel: str, since: int | None) -> Recovery:
         first = "" if since is None else f"{since + 1}-0"

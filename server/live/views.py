@@ -8,9 +8,16 @@ import logging
 from aiohttp import WSMsgType, web
 
 from server.articles.service import check_article_id
-from server.auth import Principal, Role, current_principal, decode_token
-from server.errors import ApiError, BadRequest
-from server.live.base import MODERATION_CHANNEL, article_channel, valid_channel
+from server.auth import Principal, Role, TokenVerifier, current_principal
+from server.cors import check_origin
+from server.errors import ApiError, BadRequest, Unauthorized
+from server.live.base import (
+    MODERATION_CHANNEL,
+    article_channel,
+    channel_owner,
+    user_channel,
+    valid_channel,
+)
 from server.live.connection import SseConnection, WsConnection
 from server.live.hub import Hub
 from server.live.protocol import (
@@ -26,9 +33,9 @@ from server.live.protocol import (
     Unsubscribe,
     parse_client_op,
 )
+from server.openapi import Operation, Reply, document, error_reply
 from server.ratelimit import client_ip
-from server.settings import Settings
-from server.typedefs import HUB, SETTINGS
+from server.typedefs import HUB, SETTINGS, TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +44,22 @@ MAX_ERRORS = 50
 _PONG = Frame(Pong())
 
 
-def _principal(request: web.Request) -> Principal | None:
+async def _principal(request: web.Request) -> Principal | None:
     """The bearer-header principal, or the one in ``?token=`` (browsers cannot set headers)."""
     token = request.query.get("token")
     if token:
-        return decode_token(token, request.app[SETTINGS])
+        return await request.app[TOKENS].verify(token)
     return current_principal(request)
 
 
 def _check_access(conn: WsConnection | SseConnection, channel: str) -> None:
     if not valid_channel(channel):
-        raise ProtocolError("invalid_channel", "channel must be 'article:{id}' or 'moderation'",
+        raise ProtocolError("invalid_channel",
+                            "channel must be 'article:{id}', 'user:{sub}' or 'moderation'",
+                            channel=channel)
+    owner = channel_owner(channel)
+    if owner is not None and (conn.principal is None or conn.principal.sub != owner):
+        raise ProtocolError("forbidden", "only its owner may subscribe to a user's channel",
                             channel=channel)
     if channel == MODERATION_CHANNEL and (conn.principal is None
                                           or not conn.principal.has(Role.moderator)):
@@ -57,7 +69,8 @@ def _check_access(conn: WsConnection | SseConnection, channel: str) -> None:
 
 async def live_socket(request: web.Request) -> web.StreamResponse:
     hub, settings = request.app[HUB], request.app[SETTINGS]
-    principal = _principal(request)
+    check_origin(request)
+    principal = await _principal(request)
     ip = client_ip(request)
     hub.admit(ip)
     # autoping off: the hub pings (see WsConnection.heartbeat) and pongs come to ``_read``.
@@ -74,7 +87,7 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
                         queue_size=settings.live_queue_size)
     hub.register(conn)
     try:
-        await _read(ws, conn, hub, settings)
+        await _read(ws, conn, hub, request.app[TOKENS])
     finally:
         await hub.unregister(conn)
         await conn.release()
@@ -82,7 +95,7 @@ async def live_socket(request: web.Request) -> web.StreamResponse:
 
 
 async def _read(
-    ws: web.WebSocketResponse, conn: WsConnection, hub: Hub, settings: Settings
+    ws: web.WebSocketResponse, conn: WsConnection, hub: Hub, tokens: TokenVerifier
 ) -> None:
     loop = asyncio.get_running_loop()
     async for message in ws:
@@ -95,7 +108,7 @@ async def _read(
         if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
             break
         try:
-            await _apply(parse_client_op(message.data), conn, hub, settings)
+            await _apply(parse_client_op(message.data), conn, hub, tokens)
         except ProtocolError as exc:
             conn.send(Frame(ErrorMessage(code=exc.code, message=exc.message, channel=exc.channel)))
             conn.errors += 1
@@ -104,7 +117,7 @@ async def _read(
 
 
 async def _apply(
-    op: Subscribe | Unsubscribe | Ping | Auth, conn: WsConnection, hub: Hub, settings: Settings
+    op: Subscribe | Unsubscribe | Ping | Auth, conn: WsConnection, hub: Hub, tokens: TokenVerifier
 ) -> None:
     if isinstance(op, Ping):
         conn.send(_PONG)
@@ -115,11 +128,22 @@ async def _apply(
         await hub.unsubscribe(conn, op.channel)
     else:
         try:
-            conn.principal = decode_token(op.token, settings)
+            principal = await tokens.verify(op.token)
         except ApiError as exc:
             raise ProtocolError(exc.code, exc.message) from exc
+        await _drop_foreign_channels(conn, hub, principal)
+        conn.principal = principal
         conn.send(Frame(Authenticated(user=conn.principal.sub,
                                       roles=sorted(conn.principal.roles))))
+
+
+async def _drop_foreign_channels(conn: WsConnection, hub: Hub, principal: Principal) -> None:
+    """Signing in as someone else ends the subscriptions the new identity may not hold."""
+    for name in list(conn.channels):
+        owner = channel_owner(name)
+        foreign = owner is not None and owner != principal.sub
+        if foreign or (name == MODERATION_CHANNEL and not principal.has(Role.moderator)):
+            await hub.unsubscribe(conn, name)
 
 
 def _since(request: web.Request) -> int | None:
@@ -132,8 +156,37 @@ def _since(request: web.Request) -> int | None:
 
 
 async def article_events(request: web.Request) -> web.StreamResponse:
-    hub, settings = request.app[HUB], request.app[SETTINGS]
+    check_origin(request)
     channel = article_channel(check_article_id(request.match_info["article_id"]))
+    return await _event_stream(request, channel, current_principal(request))
+
+
+@document(Operation(
+    summary="Server-Sent Events of the caller's own channel user:{sub} (Last-Event-ID resumes); "
+    "the token may come in ?token= (EventSource cannot set headers; it is never logged)",
+    tags=("live",),
+    streaming=True,
+    auth="required",
+    headers={"Last-Event-ID": {"type": "string", "pattern": "^[0-9]{1,16}$"}},
+    responses={
+        200: Reply("An event stream.", schema={"type": "string"},
+                   content_type="text/event-stream"),
+        429: error_reply("Too many connections."),
+    },
+))
+async def my_events(request: web.Request) -> web.StreamResponse:
+    """The SSE fallback of the per-reader channel, for pages whose WebSockets are blocked."""
+    check_origin(request)
+    principal = await _principal(request)
+    if principal is None:
+        raise Unauthorized("this stream needs a signed-in user", code="unauthenticated")
+    return await _event_stream(request, user_channel(principal.sub), principal)
+
+
+async def _event_stream(
+    request: web.Request, channel: str, principal: Principal | None
+) -> web.StreamResponse:
+    hub, settings = request.app[HUB], request.app[SETTINGS]
     since = _since(request)
     ip = client_ip(request)
     hub.admit(ip)
@@ -142,8 +195,7 @@ async def article_events(request: web.Request) -> web.StreamResponse:
         "X-Accel-Buffering": "no",
     })
     await response.prepare(request)
-    conn = SseConnection(ip=ip, principal=current_principal(request),
-                         queue_size=settings.live_queue_size)
+    conn = SseConnection(ip=ip, principal=principal, queue_size=settings.live_queue_size)
     hub.register(conn)
     try:
         await response.write(b"retry: 2000\n\n")
@@ -169,4 +221,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/live", live_socket)
     app.router.add_get("/live", live_socket)
     app.router.add_get("/api/v1/articles/{article_id}/events", article_events)
+    app.router.add_get("/api/v1/me/events", my_events)
     app.on_shutdown.append(_going_away)

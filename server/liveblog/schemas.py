@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
 from server.db import iso_time
-from server.http import Payload
+from server.http import NON_BLANK, Payload
 from server.liveblog.models import (
     BlogStatus,
     LiveBlog,
@@ -28,16 +29,36 @@ class BlogUpdate(Payload):
 
 
 class PostCreate(Payload):
-    body: str = Field(max_length=200_000)
+    body: str = Field(max_length=200_000, json_schema_extra={"pattern": NON_BLANK})
     key_event: bool = False
     pinned: bool = False
     draft: bool = False
 
 
+class PreviewBody(Payload):
+    body: str = Field(max_length=200_000, json_schema_extra={"pattern": NON_BLANK})
+
+
+class PreviewOut(BaseModel):
+    """A post body as it would be stored and shown to readers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    body: str
+    html: str
+
+
 class PostUpdate(Payload):
-    body: str | None = Field(default=None, max_length=200_000)
-    key_event: bool | None = None
-    pinned: bool | None = None
+    """Fields left out keep their value; none may be null (the schema says so)."""
+
+    model_config = Payload.model_config | {"json_schema_extra": {"minProperties": 1}}
+
+    body: (
+        Annotated[str, Field(max_length=200_000, json_schema_extra={"pattern": NON_BLANK})]
+        | SkipJsonSchema[None]
+    ) = None
+    key_event: bool | SkipJsonSchema[None] = None
+    pinned: bool | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _something(self) -> PostUpdate:

@@ -19,7 +19,16 @@ from server.liveblog.caching import (
     etag_matches,
     make_etag,
 )
-from server.liveblog.schemas import BlogUpdate, PageQuery, PostCreate, PostUpdate, TimelineQuery
+from server.liveblog.schemas import (
+    BlogUpdate,
+    PageQuery,
+    PostCreate,
+    PostUpdate,
+    PreviewBody,
+    PreviewOut,
+    TimelineQuery,
+)
+from server.openapi import Operation, Reply, document
 from server.typedefs import CHANNELS, LIVEBLOG_PAGES, SESSIONMAKER, SETTINGS
 
 routes = web.RouteTableDef()
@@ -214,3 +223,21 @@ async def post_history(request: web.Request) -> web.Response:
         sessionmaker=request.app[SESSIONMAKER], post_id=_post_id(request)
     )
     return json_response(history, headers={"Cache-Control": "private, no-store"})
+
+
+PREVIEW = Operation(
+    summary="Render a post body as readers would see it, without storing anything",
+    description="The same normalisation and sanitiser as publishing; 422 where publishing would.",
+    tags=("liveblog",),
+    body=PreviewBody,
+    responses={200: Reply("The normalised Markdown and the sanitised HTML.", PreviewOut)},
+)
+
+
+@routes.post("/api/v1/liveblog/preview")
+@document(PREVIEW)
+@requires(Role.editor)
+async def preview_post(request: web.Request) -> web.Response:
+    payload = await parse_json(request, PreviewBody)
+    body, html = service.render_body(payload.body, request.app[SETTINGS])
+    return json_response(PreviewOut(body=body, html=html), headers={"Cache-Control": "no-store"})

@@ -10,11 +10,11 @@ import datetime as dt
 import enum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from server.comments.models import CommentStatus, ReportReason
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
-from server.http import Payload
+from server.http import Payload, Rfc3339
 from server.ids import ARTICLE_ID_PATTERN
 from server.users.models import UserStatus
 
@@ -62,8 +62,8 @@ class QueueCountsQuery(_Query):
 class QueueQuery(_Query):
     article_id: str | None = Field(default=None, pattern=ARTICLE_ID_PATTERN)
     author_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=NO_NUL)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Rfc3339 | None = None
+    until: Rfc3339 | None = None
     reason: str | None = Field(
         default=None,
         min_length=1,
@@ -83,7 +83,16 @@ class PageQuery(_Query):
 
 class DecisionRequest(Payload):
     # Lax so enums parse from JSON strings; ids, flags and texts stay strict field by field.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # The schema says what ``reason_required`` enforces: a reject names its reason.
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        json_schema_extra={
+            "if": {"properties": {"action": {"const": "reject"}}, "required": ["action"]},
+            "then": {"required": ["reason"], "properties": {"reason": {"type": "string"}}},
+        },
+    )
 
     comment_ids: list[CommentId] = Field(min_length=1, max_length=MAX_BULK_IDS)
     action: DecisionAction
@@ -97,10 +106,28 @@ class DecisionRequest(Payload):
 
 
 class UserStatusChange(Payload):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+    # The schema says what ``check_change`` enforces (all but 'until' being in the future).
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=False,
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"status": {"const": "suspended"}}},
+                    "then": {"required": ["until"], "properties": {"until": {"type": "string"}}},
+                    "else": {"properties": {"until": {"type": "null"}}},
+                },
+                {
+                    "if": {"properties": {"status": {"enum": ["active", "premod"]}}},
+                    "then": {"properties": {"reject_comments": {"const": False}}},
+                },
+            ]
+        },
+    )
 
     status: UserStatus
-    until: AwareDatetime | None = Field(default=None, description="Required for 'suspended'.")
+    until: Rfc3339 | None = Field(default=None, description="Required for 'suspended'.")
     reason: Annotated[str, Strict()] = Field(min_length=1, max_length=500, pattern=NO_NUL)
     reject_comments: Annotated[bool, Strict()] = Field(
         default=False,
@@ -339,19 +366,45 @@ class ThresholdsBody(Payload):
     reject: Score | None = None
 
 
+class SpamBody(Payload):
+    """Spam thresholds (0 switches a rule off); keys left out keep their defaults."""
+
+    link_min_approved: int | None = Field(default=None, ge=0, le=1_000_000)
+    duplicate_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    duplicate_window_seconds: int | None = Field(default=None, ge=1, le=1_000_000)
+    burst_author_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    burst_ip_count: int | None = Field(default=None, ge=0, le=1_000_000)
+    burst_window_seconds: int | None = Field(default=None, ge=1, le=1_000_000)
+    commercial: bool | None = None
+
+
+class LanguagesBody(Payload):
+    unsupported: Literal["score", "hold", "words_only"] | None = None
+
+
+PhraseRuleLine = Annotated[str, Field(max_length=2000, pattern=NO_NUL)]
+
+
 class PolicyBody(Payload):
-    """A new policy config. Keys left out keep their defaults; a label left out of
+    """A new policy config. Keys left out (or null) keep their defaults; a label left out of
     ``thresholds`` keeps its default thresholds."""
 
     thresholds: dict[LabelName, ThresholdsBody] | None = None
     new_author_hold_count: int | None = Field(default=None, ge=0, le=10_000)
     report_hold_count: int | None = Field(default=None, ge=0, le=10_000)
     hold_unscored: bool | None = None
+    phrase_rules: list[PhraseRuleLine] | None = Field(
+        default=None,
+        max_length=4000,
+        description="Threat and dehumanisation rule lines; null: the shipped default list.",
+    )
+    spam: SpamBody | None = None
+    languages: LanguagesBody | None = None
     reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
 class WordlistBody(Payload):
-    words: list[Annotated[str, Field(max_length=1000, pattern=NO_NUL)]] = Field(max_length=10_000)
+    words: list[Annotated[str, Field(max_length=100, pattern=NO_NUL)]] = Field(max_length=10_000)
     reason: str | None = Field(default=None, max_length=500, pattern=NO_NUL)
 
 
@@ -360,11 +413,28 @@ class Thresholds(_Out):
     reject: float | None
 
 
+class SpamOut(_Out):
+    link_min_approved: int
+    duplicate_count: int
+    duplicate_window_seconds: int
+    burst_author_count: int
+    burst_ip_count: int
+    burst_window_seconds: int
+    commercial: bool
+
+
+class LanguagesOut(_Out):
+    unsupported: str
+
+
 class PolicyConfigOut(_Out):
     thresholds: dict[str, Thresholds]
     new_author_hold_count: int
     report_hold_count: int
     hold_unscored: bool
+    phrase_rules: list[str] | None = Field(description="null: the shipped default list")
+    spam: SpamOut
+    languages: LanguagesOut
 
 
 class PolicyOut(_Out):

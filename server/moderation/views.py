@@ -61,6 +61,11 @@ def _user_id(request: web.Request) -> str:
     return user_id
 
 
+# Not ``test``: that is the word-list test box's own route (POST), so other methods on it
+# answer 405, not "unknown word list".
+WORDLIST = f"{PREFIX}/wordlists/{{kind:(?!test$)[^{{}}/]+}}"
+
+
 def _wordlist_kind(request: web.Request) -> WordlistKind:
     kind = request.match_info["kind"]
     if kind not in WordlistKind.__members__:
@@ -195,7 +200,7 @@ async def put_policy(request: web.Request) -> web.Response:
     return json_response(policy)
 
 
-@routes.get(f"{PREFIX}/wordlists/{{kind}}")
+@routes.get(WORDLIST)
 @document(WORDLIST_GET)
 @admin
 async def get_wordlist(request: web.Request) -> web.Response:
@@ -205,7 +210,7 @@ async def get_wordlist(request: web.Request) -> web.Response:
     return json_response(wordlist)
 
 
-@routes.put(f"{PREFIX}/wordlists/{{kind}}")
+@routes.put(WORDLIST)
 @document(WORDLIST_PUT)
 @admin
 async def put_wordlist(request: web.Request) -> web.Response:

@@ -53,3 +53,30 @@ async def test_reads_on_sqlite(tmp_path):
         assert rendered["created_at"].endswith("Z") and rendered["reactions"] == {}
     finally:
         await engine.dispose()
+
+
+async def test_one_statement_thread_matches_the_three_queries(client, sessionmaker):
+    """``thread_page`` (PostgreSQL, one round trip) returns what the page, first-replies and
+    count queries return, for every sort, with and without a cursor."""
+    from server.comments import reads
+    from server.db import autocommit
+    from tests.factories import make_comment
+
+    tops = [await make_comment(sessionmaker, article_id="t", author=f"a{i}") for i in range(5)]
+    for i, top in enumerate(tops[:3]):
+        for _ in range(i + 2):
+            await make_comment(sessionmaker, article_id="t", parent_id=top, author="r")
+    await make_comment(sessionmaker, article_id="t", status=CommentStatus.held)
+    await make_comment(sessionmaker, article_id="other")
+    async with autocommit(sessionmaker)() as session:
+        for sort in reads.Sort:
+            for after in (None, reads.Position(tops[3], 0)):
+                thread = await reads.thread_page(session, "t", sort, after, 3, 2)
+                assert thread is not None
+                page = await reads.top_level_page(session, "t", sort, after, 3)
+                replies = await reads.first_replies(session, [r[0] for r in page], 2)
+                assert thread.page == page
+                assert thread.replies == replies
+                assert thread.count == 5 + 2 + 3 + 4
+        empty = await reads.thread_page(session, "nothing-here", reads.Sort.newest, None, 3, 2)
+        assert empty == reads.Thread([], {}, 0)

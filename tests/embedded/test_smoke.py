@@ -36,6 +36,25 @@ async def test_post_then_list_in_process(aiohttp_client, tmp_path):
     assert ready["checks"]["database"]["backend"] == "sqlite"
 
 
+async def test_posts_push_back_while_the_in_process_scorer_is_behind(aiohttp_client, tmp_path):
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db",
+        embedded_worker=False,  # nobody scores: the backlog only grows
+        scoring_backlog_max=2,
+    )
+    client = await aiohttp_client(create_app(settings))
+    headers = {"Authorization": "Bearer " + mint_token(settings, sub="u1", name="U1")}
+    url = "/api/v1/articles/a/comments"
+    for body in ("one", "two"):
+        assert (await client.post(url, json={"body": body}, headers=headers)).status == 202
+    r = await client.post(url, json={"body": "three"}, headers=headers)
+    assert r.status == 503
+    assert r.headers["Retry-After"] == "2"
+    assert (await r.json())["error"]["code"] == "scoring_backlog"
+    page = await (await client.get(url, headers=headers)).json()
+    assert sorted(c["body"] for c in page["awaiting_review"]) == ["one", "two"]
+
+
 @pytest.mark.slow
 async def test_baraza_serve_on_a_bare_directory(tmp_path: Path):
     """The README's first command: no configuration at all, a file database in the cwd."""

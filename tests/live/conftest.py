@@ -61,7 +61,26 @@ class ServerProcess:
 def start_server(
     database_url: str, redis_prefix: str, target: RedisTarget = SINGLE, **env: str
 ) -> ServerProcess:
-    """``python -m server.cli serve`` on a free port, ready when /healthz answers."""
+    """``python -m server.cli serve`` on a free port, ready when /healthz answers.
+
+    The port is picked before the process binds it, so another process may take it in between:
+    a server that exits at start is started again on another port (three tries)."""
+    for attempt in range(3):
+        try:
+            return _start_server_once(database_url, redis_prefix, target, **env)
+        except ServerExited:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class ServerExited(RuntimeError):
+    """The server process ended before it answered (most often: its port was taken)."""
+
+
+def _start_server_once(
+    database_url: str, redis_prefix: str, target: RedisTarget, **env: str
+) -> ServerProcess:
     port = free_port()
     environ = {
         **os.environ,
@@ -85,7 +104,7 @@ def start_server(
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
+            raise ServerExited(f"server exited with {proc.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return server

@@ -28,6 +28,11 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", f"{M}/wordlists/banned", None, "admin"),
     ("PUT", f"{M}/wordlists/suspect", {"words": ["scum"]}, "admin"),
     ("PUT", "/api/v1/articles/a1", {"moderation": "pre"}, "editor"),
+    ("GET", f"{M}/deadletters", None, "moderator"),
+    ("POST", f"{M}/deadletters/replay", {"comment_ids": [1]}, "moderator"),
+    ("POST", f"{M}/policy/preview", {}, "admin"),
+    ("POST", f"{M}/policy/apply", {}, "admin"),
+    ("POST", f"{M}/wordlists/test", {"text": "x"}, "admin"),
 ]
 ROLES = {"reader": [], "editor": ["editor"], "moderator": ["moderator"], "admin": ["admin"]}
 ALLOWED = {
@@ -85,12 +90,19 @@ def test_matrix_covers_every_review_route(make_settings):
         ("POST", f"{M}/users/{{user_id}}/status"),
         ("GET", f"{M}/wordlists/{{kind}}"),
         ("PUT", f"{M}/wordlists/{{kind}}"),
+        # Console tools (tests/moderation/test_dead_letters.py checks the 404 of a non-letter).
+        ("GET", f"{M}/deadletters/{{comment_id}}"),
+        ("POST", f"{M}/deadletters/replay"),
+        ("POST", f"{M}/policy/preview"),
+        ("POST", f"{M}/policy/apply"),
+        ("POST", f"{M}/wordlists/test"),
     }
     concrete = {(m, p) for m, p in listed if "/" not in p.removeprefix(M + "/")}
     routes = {
         (r.method, r.resource.canonical)
         for r in app.router.routes()
-        if r.resource is not None and r.resource.canonical.startswith(M) and r.method != "HEAD"
+        if r.resource is not None and r.resource.canonical.startswith(M)
+        and r.method not in ("HEAD", "OPTIONS")  # OPTIONS: server.cors's preflights
     }
     assert routes == canonical | concrete
 

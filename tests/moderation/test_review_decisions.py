@@ -175,7 +175,14 @@ async def test_decisions_are_published(client, token, sessionmaker):
         seen.append((channel, type, dict(data)))
         return await original(channel, type, data)
 
+    original_many = channels.publish_many
+
+    async def spy_many(messages):
+        seen.extend((channel, type, dict(data)) for channel, type, data in messages)
+        return await original_many(messages)
+
     channels.publish = spy  # type: ignore[method-assign]
+    channels.publish_many = spy_many  # type: ignore[method-assign]
     await decide(client, token, [cid], "approve")
     kinds = [(c, t) for c, t, _ in seen]
     assert ("article:article-1", EventType.comment_published) in kinds

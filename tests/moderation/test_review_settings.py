@@ -138,3 +138,29 @@ async def test_nul_characters_are_refused_not_stored(client, token, sessionmaker
     assert r.status == 400
     r = await client.get(f"{M}/users/a%00b", headers=h)
     assert r.status in (400, 404)
+
+
+async def test_phrase_spam_and_language_settings_round_trip(client, token):
+    default = await (await client.get(f"{M}/policy", headers=admin(token))).json()
+    assert default["config"]["phrase_rules"] is None
+    assert default["config"]["spam"]["link_min_approved"] == 3
+    assert default["config"]["languages"] == {"unsupported": "score"}
+    body = {
+        "phrase_rules": ["@who = editors", "dehumanising: @who are goblins"],
+        "spam": {"duplicate_count": 4, "commercial": False},
+        "languages": {"unsupported": "words_only"},
+    }
+    r = await client.put(f"{M}/policy", headers=admin(token), json=body)
+    assert r.status == 200, await r.text()
+    config = (await r.json())["config"]
+    assert config["phrase_rules"] == body["phrase_rules"]
+    assert config["spam"]["duplicate_count"] == 4 and config["spam"]["commercial"] is False
+    assert config["spam"]["link_min_approved"] == 3
+    assert config["languages"] == {"unsupported": "words_only"}
+    for bad in (
+        {"phrase_rules": ["threat: @nobody dies"]},
+        {"spam": {"burst_window_seconds": 0}},
+        {"languages": {"unsupported": "translate"}},
+    ):
+        r = await client.put(f"{M}/policy", headers=admin(token), json=bad)
+        assert r.status == 422, bad

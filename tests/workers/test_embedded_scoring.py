@@ -72,3 +72,24 @@ async def test_embedded_scorer_failure_is_reported_not_fatal(aiohttp_client, tmp
     headers = {"Authorization": "Bearer " + mint_token(settings, sub="u1", name="U1")}
     assert (await client.post("/api/v1/articles/a1/comments", json={"body": "kept"},
                               headers=headers)).status == 202
+
+
+async def test_embedded_offline_fallback_is_named_and_holds_a_threat(aiohttp_client, tmp_path):
+    """No stub: the real offline fallback, named honestly in /readyz; a phrase rule holds."""
+    settings = embedded_settings(tmp_path, scorer="fallback")
+    client = await aiohttp_client(create_app(settings))
+    headers = {"Authorization": "Bearer " + mint_token(settings, sub="u1", name="U1")}
+
+    async def scorer_ready() -> bool:
+        ready = await (await client.get("/readyz")).json()
+        return bool(ready["checks"]["scorer"]["ok"])
+
+    await eventually(scorer_ready, timeout=60)
+    model = (await (await client.get("/readyz")).json())["checks"]["scorer"]["model"]
+    assert "tox-block" in model and "profanity-check" in model and "not Detoxify" in model
+    threat = await _post(client, headers, "Nice article. I know where you live, writer.")
+
+    async def decided() -> bool:
+        return await _statuses(client, headers) == {threat: "held"}
+
+    await eventually(decided, timeout=30)

@@ -363,3 +363,15 @@ async def _group_exists(redis_client, prefix: str) -> bool:
         return bool(await redis_client.xinfo_groups(f"{prefix}jobs:score"))
     except Exception:
         return False
+
+
+async def test_disguised_insult_is_held_with_the_deobfuscated_reason(sessionmaker):
+    [comment_id] = await _pending_comments(sessionmaker, ["You are an 1d10t."])
+    result = await _pipeline(sessionmaker).handle(
+        [Job(id="1-0", comment_id=comment_id, deliveries=1)]
+    )
+    assert len(result.done) == 1
+    async with sessionmaker() as session:
+        comment = await session.get(Comment, comment_id)
+    assert comment.status == "held"
+    assert comment.decision_reason == "held: toxicity 0.90 ≥ 0.80 (de-obfuscated text)"

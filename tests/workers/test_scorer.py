@@ -22,7 +22,7 @@ from workers.detoxify_scorer import (
     token_limit,
 )
 from workers.fallback_scorer import FallbackScorer
-from workers.scorer import ScoreError, Scorer, ScoreResult, Scores, load_scorer
+from workers.scorer import MaxOfScorers, ScoreError, Scorer, ScoreResult, Scores, load_scorer
 
 TOLERANCE = 1e-3
 
@@ -205,7 +205,7 @@ def test_load_scorer_auto_falls_back_loudly(
     }
     with caplog.at_level(logging.WARNING, logger="workers.scorer"):
         scorer = load_scorer(settings(**overrides))
-    assert isinstance(scorer, FallbackScorer)
+    assert isinstance(scorer, MaxOfScorers)
     assert any("missing.ckpt" in r.getMessage() and r.levelno == logging.WARNING
                for r in caplog.records)
 
@@ -216,7 +216,7 @@ def test_load_scorer_detoxify_does_not_fall_back(
     overrides = tiny_detoxify.settings_overrides() | {"model_checkpoint": tmp_path / "missing.ckpt"}
     with pytest.raises(Exception, match=r"missing\.ckpt"):
         load_scorer(settings(**overrides))
-    assert isinstance(load_scorer(settings(scorer="fallback")), FallbackScorer)
+    assert isinstance(load_scorer(settings(scorer="fallback")), MaxOfScorers)
 
 
 def test_plan_batches_cuts_sorted_lengths_where_padding_costs_least() -> None:

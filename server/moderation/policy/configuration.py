@@ -52,7 +52,9 @@ async def write_policy(
     *, sessionmaker: Sessionmaker, principal: Principal, body: PolicyBody
 ) -> PolicyOut:
     """Validate and store a new policy config; the audit log keeps the old one."""
-    data = body.model_dump(exclude_unset=True, exclude={"reason"})
+    # A top-level null keeps the default, as leaving the key out does (the schema allows it).
+    given = body.model_dump(exclude_unset=True, exclude={"reason"})
+    data = {key: value for key, value in given.items() if value is not None}
     try:
         config = PolicyConfig.from_dict(data)
     except ValueError as exc:

@@ -22,19 +22,36 @@ sexual_explicit    0.70   0.95
 Obscenity and insults alone are never auto-rejected: swearing is not abuse, and a machine
 should not silence a reader without a person looking. New-author holds are off (K = 0);
 three reports hold a comment (R = 3).
+
+Threat and dehumanisation phrases (``phrases.py``), spam signals and languages the model does
+not read (``signals.py``) only ever hold. A score reason ends in ``(de-obfuscated text)`` when
+the score of the text's de-obfuscated reading is the one that crossed the threshold.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from server.articles.models import ModerationMode
 from server.comments.models import CommentStatus
+from server.moderation.policy.phrases import (
+    PhraseKind,
+    compile_rules,
+    default_phrase_rules,
+    find_phrases,
+)
+from server.moderation.policy.signals import (
+    LanguageConfig,
+    SpamConfig,
+    SpamCounts,
+    UnsupportedLanguage,
+    spam_signals,
+)
 from server.users.models import UserStatus
 
 LABELS: tuple[str, ...] = (
@@ -68,6 +85,13 @@ class Rule(enum.StrEnum):
     new_author = "new_author"
     unscored = "unscored"
     approved = "approved"
+    threat_phrase = "threat_phrase"
+    dehumanising_phrase = "dehumanising_phrase"
+    spam_link = "spam_link"
+    spam_duplicate = "spam_duplicate"
+    spam_burst = "spam_burst"
+    spam_commercial = "spam_commercial"
+    unsupported_language = "unsupported_language"
 
 
 # Strongest first within each outcome.
@@ -75,6 +99,13 @@ REJECT_RULES: tuple[Rule, ...] = (Rule.banned_word, Rule.author_banned, Rule.sco
 HOLD_RULES: tuple[Rule, ...] = (
     Rule.score_hold,
     Rule.suspect_word,
+    Rule.threat_phrase,
+    Rule.dehumanising_phrase,
+    Rule.spam_duplicate,
+    Rule.spam_commercial,
+    Rule.spam_link,
+    Rule.spam_burst,
+    Rule.unsupported_language,
     Rule.reports,
     Rule.author_suspended,
     Rule.author_premod,
@@ -148,12 +179,19 @@ class PolicyConfig:
     (0 = off). ``report_hold_count`` R: hold a comment once it has R reports (0 = off).
     ``hold_unscored``: hold a comment that has no scores at all, instead of deciding on the
     other rules alone.
+
+    ``phrase_rules``: threat and dehumanisation rule lines (``phrases.py``); ``None`` means the
+    shipped default list. ``spam``: the spam thresholds. ``languages``: what happens to
+    comments in a language the scorer does not read.
     """
 
     thresholds: Mapping[str, LabelThresholds] = field(default_factory=lambda: DEFAULT_THRESHOLDS)
     new_author_hold_count: int = 0
     report_hold_count: int = 3
     hold_unscored: bool = False
+    phrase_rules: tuple[str, ...] | None = None
+    spam: SpamConfig = field(default_factory=SpamConfig)
+    languages: LanguageConfig = field(default_factory=LanguageConfig)
 
     def __post_init__(self) -> None:
         unknown = set(self.thresholds) - set(LABELS)
@@ -168,6 +206,9 @@ class PolicyConfig:
         _check_count("report_hold_count", self.report_hold_count)
         if not isinstance(self.hold_unscored, bool):
             raise ValueError("hold_unscored must be true or false")
+        if self.phrase_rules is not None:
+            object.__setattr__(self, "phrase_rules", tuple(self.phrase_rules))
+            compile_rules(self.phrase_rules)  # raises ValueError naming a bad line
         # Every label present (off where not given), so to_dict/from_dict round-trips exactly.
         ordered = {label: self.thresholds.get(label, _OFF) for label in LABELS}
         object.__setattr__(self, "thresholds", MappingProxyType(ordered))
@@ -179,7 +220,14 @@ class PolicyConfig:
             "new_author_hold_count": self.new_author_hold_count,
             "report_hold_count": self.report_hold_count,
             "hold_unscored": self.hold_unscored,
+            "phrase_rules": None if self.phrase_rules is None else list(self.phrase_rules),
+            "spam": self.spam.to_dict(),
+            "languages": self.languages.to_dict(),
         }
+
+    def phrase_lines(self) -> tuple[str, ...]:
+        """The phrase rules in force: the configured ones, or the shipped default list."""
+        return default_phrase_rules() if self.phrase_rules is None else self.phrase_rules
 
     @classmethod
     def from_dict(cls, data: object) -> PolicyConfig:
@@ -199,6 +247,9 @@ class PolicyConfig:
             new_author_hold_count=data.get("new_author_hold_count", default.new_author_hold_count),
             report_hold_count=data.get("report_hold_count", default.report_hold_count),
             hold_unscored=data.get("hold_unscored", default.hold_unscored),
+            phrase_rules=_parse_phrase_rules(data.get("phrase_rules")),
+            spam=SpamConfig.from_dict(data.get("spam") or {}),
+            languages=LanguageConfig.from_dict(data.get("languages") or {}),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -211,8 +262,24 @@ class PolicyConfig:
 
 
 _CONFIG_KEYS = frozenset(
-    {"thresholds", "new_author_hold_count", "report_hold_count", "hold_unscored"}
+    {
+        "thresholds",
+        "new_author_hold_count",
+        "report_hold_count",
+        "hold_unscored",
+        "phrase_rules",
+        "spam",
+        "languages",
+    }
 )
+
+
+def _parse_phrase_rules(data: object) -> tuple[str, ...] | None:
+    if data is None:
+        return None
+    if not isinstance(data, list | tuple) or not all(isinstance(line, str) for line in data):
+        raise ValueError("phrase_rules must be a list of strings, or null for the defaults")
+    return tuple(data)
 
 
 def _parse_thresholds(data: object) -> dict[str, LabelThresholds]:
@@ -247,6 +314,14 @@ class CommentFacts:
     author_status: UserStatus = UserStatus.active
     author_approved_count: int = 0
     report_count: int = 0
+    # Labels whose score came from the de-obfuscated reading of the text, not the text as written.
+    deobfuscated_labels: Collection[str] = ()
+    # The text itself, for the phrase and spam rules ("" when not known).
+    text: str = ""
+    spam_counts: SpamCounts = field(default_factory=SpamCounts)
+    # The detected language, and whether the scorer's model reads it.
+    language: str | None = None
+    language_covered: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +366,13 @@ def decide(facts: CommentFacts, config: PolicyConfig = DEFAULT_CONFIG) -> Decisi
 def _evaluate(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
     fired: list[_Fired] = []
     fired.extend(_word_rules(facts))
-    fired.extend(_score_rules(facts.scores, config))
+    scores = facts.scores
+    if _scores_ignored(facts, config):
+        scores = None
+    fired.extend(_score_rules(scores, config, facts.deobfuscated_labels))
+    fired.extend(_phrase_rules(facts, config))
+    fired.extend(_spam_rules(facts, config))
+    fired.extend(_language_rules(facts, config))
     fired.extend(_author_rules(facts, config))
     fired.extend(_context_rules(facts, config))
     return fired
@@ -328,7 +409,11 @@ def _clean_scores(scores: Mapping[str, float | None] | None) -> dict[str, float]
     }
 
 
-def _score_rules(scores: Mapping[str, float | None] | None, config: PolicyConfig) -> list[_Fired]:
+def _score_rules(
+    scores: Mapping[str, float | None] | None,
+    config: PolicyConfig,
+    deobfuscated: Collection[str] = (),
+) -> list[_Fired]:
     if scores is None:
         return []
     usable = _clean_scores(scores)
@@ -337,18 +422,25 @@ def _score_rules(scores: Mapping[str, float | None] | None, config: PolicyConfig
         limits = config.thresholds.get(label)
         if limits is None:
             continue
+        read = label in deobfuscated
         if limits.reject is not None and score >= limits.reject:
-            fired.append(_score_fired(Rule.score_reject, label, score, limits.reject))
+            fired.append(_score_fired(Rule.score_reject, label, score, limits.reject, read))
         elif limits.hold is not None and score >= limits.hold:
-            fired.append(_score_fired(Rule.score_hold, label, score, limits.hold))
+            fired.append(_score_fired(Rule.score_hold, label, score, limits.hold, read))
     return fired
 
 
-def _score_fired(rule: Rule, label: str, score: float, threshold: float) -> _Fired:
+def _score_fired(
+    rule: Rule, label: str, score: float, threshold: float, deobfuscated: bool = False
+) -> _Fired:
     status = CommentStatus.rejected if rule is Rule.score_reject else CommentStatus.held
     shown_threshold, shown_score = _format_pair(threshold, score)
     reason = f"{status.value}: {label} {shown_score} ≥ {shown_threshold}"
-    figures = {"label": label, "score": score, "threshold": threshold}
+    figures: dict[str, Any] = {"label": label, "score": score, "threshold": threshold}
+    if deobfuscated:
+        # The disguise is the finding: say the score is the de-obfuscated text's.
+        reason += " (de-obfuscated text)"
+        figures["deobfuscated"] = True
     # Ties on score go to the more serious label.
     severity = _SEVERITY.index(label) if label in _SEVERITY else len(_SEVERITY)
     return _Fired(rule, status, reason, figures, strength=score - severity * 1e-9)
@@ -363,6 +455,51 @@ def _format_pair(threshold: float, score: float) -> tuple[str, str]:
     factor = 10**decimals
     shown_score = math.floor(score * factor + 1e-9) / factor
     return f"{threshold:.{decimals}f}", f"{shown_score:.{decimals}f}"
+
+
+_PHRASE_RULES = {
+    PhraseKind.threat: Rule.threat_phrase,
+    PhraseKind.dehumanising: Rule.dehumanising_phrase,
+}
+
+
+def _phrase_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
+    fired: list[_Fired] = []
+    hits = find_phrases(facts.text, compile_rules(config.phrase_lines()))
+    for kind, rule in _PHRASE_RULES.items():
+        matched = [hit.matched for hit in hits if hit.kind is kind]
+        if matched:
+            reason = f"held: {rule.value} {_quote_words(matched)}"
+            fired.append(_Fired(rule, CommentStatus.held, reason, {"phrases": matched}))
+    return fired
+
+
+def _spam_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
+    if not facts.text:
+        return []
+    signals = spam_signals(
+        facts.text, facts.author_approved_count, facts.spam_counts, config.spam
+    )
+    return [
+        _Fired(Rule(signal.rule), CommentStatus.held, signal.reason, dict(signal.figures))
+        for signal in signals
+    ]
+
+
+def _scores_ignored(facts: CommentFacts, config: PolicyConfig) -> bool:
+    return (
+        not facts.language_covered
+        and config.languages.unsupported is UnsupportedLanguage.words_only
+    )
+
+
+def _language_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:
+    if facts.language_covered or config.languages.unsupported is not UnsupportedLanguage.hold:
+        return []
+    language = facts.language or "unknown"
+    reason = f"held: unsupported_language ({language} is not read by the model)"
+    figures = {"language": facts.language}
+    return [_Fired(Rule.unsupported_language, CommentStatus.held, reason, figures)]
 
 
 def _author_rules(facts: CommentFacts, config: PolicyConfig) -> list[_Fired]:

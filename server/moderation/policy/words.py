@@ -450,3 +450,51 @@ def default_suspect_words() -> tuple[str, ...]:
     text = resources.files(__package__).joinpath(DEFAULT_SUSPECT_FILE).read_text("utf-8")
     lines = (line.split("#", 1)[0] for line in text.splitlines())
     return tuple(clean_wordlist(lines))
+
+
+_SPLIT_LETTERS_RE = re.compile(r"(.)\1{2,}")
+
+
+def _reading(part: str) -> str:
+    """One part as a reader would read it: leet symbols as letters, 3+ repeats as one."""
+    if not part.isdigit() and not part.isalpha():
+        part = _canonical(part)
+    return _SPLIT_LETTERS_RE.sub(_first, part)
+
+
+def deobfuscate(text: str) -> str:
+    """The words of ``text`` as the word matcher reads them, for a model to score.
+
+    The matcher's normalisation (look-alikes, NFKC, case, zero-width characters), then per
+    word: leet symbols read as letters (``1d10t`` → ``idiot``), letters repeated three times
+    or more cut to one (``stuuupid``), a chunk cut by punctuation into single letters joined
+    (``f.u.c.k``), and runs of three or more single letters joined (``i d i o t``). Words are
+    separated by single spaces; other punctuation is dropped.
+    """
+    words: list[str] = []
+    singles: list[str] = []
+
+    def flush() -> None:
+        if len(singles) >= MIN_SPACED_RUN:
+            words.append("".join(singles))
+        else:
+            words.extend(singles)
+        singles.clear()
+
+    for chunk in normalize(text).split():
+        parts = [_reading(part) for part in _chunk_parts(chunk)]
+        if len(parts) > 1 and all(len(part) == 1 for part in parts):
+            parts = ["".join(parts)]
+        for part in parts:
+            if len(part) == 1:
+                singles.append(part)
+                continue
+            flush()
+            words.append(part)
+    flush()
+    return " ".join(words)
+
+
+def plain_words(text: str) -> list[str]:
+    """The lower-cased words of ``text`` (letters and digits), nothing undone."""
+    return re.findall(r"\w+", text.lower())

@@ -29,7 +29,7 @@ from sqlalchemy.orm import aliased
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus, Report
-from server.db import Sessionmaker, iso_time
+from server.db import Sessionmaker, autocommit, iso_time
 from server.errors import NotFound
 from server.moderation.models import ModerationAction
 from server.moderation.schemas import (
@@ -207,7 +207,7 @@ async def list_queue(
     params = _params(query, cursor)
     filters = tuple(name for name in _FILTERS if name in params)
     stmt = _page_statement(queue, query.order, filters, _cursor_kind(query.order, cursor))
-    async with sessionmaker() as session:
+    async with autocommit(sessionmaker)() as session:  # reads only: no BEGIN, no ROLLBACK
         rows = list((await session.execute(stmt, params)).all())
         page = rows[: query.limit]
         items = await build_items(session, page)
@@ -229,6 +229,16 @@ async def list_queue(
 
 
 _ITEM = _rows()
+
+
+def item_rows() -> Select[Any]:
+    """The statement behind queue items; ``build_items`` turns its rows into items."""
+    return _rows()
+
+
+def latest_rule() -> ScalarSelect[Any]:
+    """The rule of a comment's latest decision, as a correlated subquery on ``Comment``."""
+    return _rule()
 
 
 async def get_item(*, sessionmaker: Sessionmaker, comment_id: int) -> QueueItem:
@@ -273,7 +283,7 @@ WAITING = (Queue.pending, Queue.held, Queue.reported)
 
 async def waiting_counts(sessionmaker: Sessionmaker) -> dict[str, int]:
     """Sizes of the queues waiting for a person (``queue.counts`` events)."""
-    async with sessionmaker() as session:
+    async with autocommit(sessionmaker)() as session:
         counts = await count_queues(session)
     return {queue.value: counts[queue] for queue in WAITING}
 

@@ -1,0 +1,1 @@
+"""The newsroom console at ``/console/``: its page, its sign-in and its session check."""
