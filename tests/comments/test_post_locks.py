@@ -12,6 +12,7 @@ import asyncio
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
@@ -106,18 +107,27 @@ async def test_a_report_or_reaction_during_a_decision_on_its_author_is_not_a_500
     target = await make_comment(sessionmaker, article_id=ARTICLE, author="other")
     await make_comment(sessionmaker, article_id=ARTICLE, author="amina",
                        status=CommentStatus.pending)
-    async with sessionmaker.begin() as decision:
-        await decision.execute(select(Comment.id).where(Comment.id == target).with_for_update())
-        if action == "report":
-            request = client.post(f"/api/v1/comments/{target}/reports", json={"reason": "spam"},
-                                  headers=auth(token("amina")))
-        else:
-            request = client.put(f"/api/v1/comments/{target}/reactions/like",
-                                 headers=auth(token("amina")))
-        answer = asyncio.create_task(request)
-        await _until_a_post_waits(sessionmaker, answer)
-        await asyncio.wait_for(
-            decision.execute(select(User.id).where(User.id == "amina").with_for_update()), 10
-        )
+    try:
+        async with sessionmaker.begin() as decision:
+            await decision.execute(
+                select(Comment.id).where(Comment.id == target).with_for_update()
+            )
+            if action == "report":
+                request = client.post(f"/api/v1/comments/{target}/reports",
+                                      json={"reason": "spam"}, headers=auth(token("amina")))
+            else:
+                request = client.put(f"/api/v1/comments/{target}/reactions/like",
+                                     headers=auth(token("amina")))
+            answer = asyncio.create_task(request)
+            await _until_a_post_waits(sessionmaker, answer)
+            await asyncio.wait_for(
+                decision.execute(select(User.id).where(User.id == "amina").with_for_update()), 10
+            )
+    except DBAPIError as exc:
+        # PostgreSQL aborts the side whose deadlock check runs first: the reader's (it began
+        # waiting first) unless that check ran before the cycle closed (a loaded machine), when
+        # this decision is aborted instead (a worker's decision is retried the same way).
+        if "deadlock detected" not in str(exc):
+            raise
     r = await asyncio.wait_for(answer, 30)
     assert r.status in (200, 201), await r.text()
