@@ -99,6 +99,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # request with a 503 and is replaced; a ping before every checkout cost ~0.4 ms CPU.
         pool_recycle=1800,
         connect_args=pooler_connect_args(settings),
+        execution_options={TRANSACTION_POOLED: settings.database_pooler == "pgbouncer"},
     )
 
 
@@ -113,7 +114,12 @@ def create_read_engine(settings: Settings) -> AsyncEngine | None:
         max_overflow=settings.database_pool_overflow,
         pool_recycle=1800,
         connect_args=pooler_connect_args(settings),
+        execution_options={TRANSACTION_POOLED: settings.database_pooler == "pgbouncer"},
     )
+
+
+# An engine's execution option: its connections go through a transaction pooler (PgBouncer).
+TRANSACTION_POOLED = "baraza_transaction_pooled"
 
 
 def pooler_connect_args(settings: Settings) -> dict[str, Any]:
@@ -145,13 +151,19 @@ def autocommit(sessionmaker: Sessionmaker) -> Sessionmaker:
 
     For reads (a page is one to four SELECTs; statements may see different snapshots) and for
     writes one statement makes atomic: neither pays the BEGIN and ROLLBACK/COMMIT round trips
-    SQLAlchemy otherwise wraps around them. Elsewhere (SQLite) ``sessionmaker`` itself."""
+    SQLAlchemy otherwise wraps around them. Elsewhere (SQLite, and through PgBouncer, where
+    asyncpg's prepare and execute outside a transaction may reach two server connections, so
+    the statement it prepared is not found) ``sessionmaker`` itself."""
     found = _AUTOCOMMIT.get(sessionmaker)
     if found is not None:
         return found
     made = sessionmaker
     engine = sessionmaker.kw.get("bind")
-    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+    if (
+        isinstance(engine, AsyncEngine)
+        and engine.dialect.name == "postgresql"
+        and not engine.get_execution_options().get(TRANSACTION_POOLED)
+    ):
         made = async_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )

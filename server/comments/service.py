@@ -36,7 +36,7 @@ from server.db import Sessionmaker, UTCDateTime, autocommit, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from server.jobs.base import JobQueue
-from server.lifecycle.events import EventKind, record
+from server.lifecycle.events import AUTOCOMMIT_KEY, EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import comment_event, lock_found, post, transition
 from server.moderation.policy.signals import address_hash
@@ -303,6 +303,11 @@ async def post_comment(
         # Each statement commits by itself: the first only upserts the caller and the article
         # (harmless if the post is then refused), the second stores the comment.
         async with events.statements() as session:
+            if not session.info.get(AUTOCOMMIT_KEY) and _on_postgresql(session):
+                # One transaction (through PgBouncer): the first statement's upsert holds the
+                # author's row until the commit, so what the decisions lock before authors is
+                # share-locked first (in autocommit, transitions.post's statement does it).
+                await _lock_like_decisions(session, article_id, parent_id)
             facts = await _prepare(session, principal, article_id, parent_id, idempotency_key, now)
             user = facts.user
             if idempotency_key is not None and facts.existing_id is not None:
@@ -353,6 +358,34 @@ async def post_comment(
     if not posted.replayed:
         await enqueue_scoring(jobs, [posted.comment["id"]])
     return posted
+
+
+
+def _on_postgresql(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
+
+
+async def _lock_like_decisions(
+    session: AsyncSession, article_id: str, parent_id: int | None
+) -> None:
+    """Share-lock what the new row's foreign keys will point at before the author's row.
+
+    Decisions lock comments, then articles, then users (``moderation.review.locking``); the
+    INSERT's foreign-key checks share-lock the parent (or, past the depth cap, its parent) and
+    the article anyway. ``FOR KEY SHARE`` waits only for ``FOR UPDATE`` holders (decisions)."""
+    if parent_id is not None:
+        grandparent = select(Comment.parent_id).where(Comment.id == parent_id).scalar_subquery()
+        await session.execute(
+            select(Comment.id)
+            .where((Comment.id == parent_id) | (Comment.id == grandparent))
+            .order_by(Comment.id)
+            .with_for_update(read=True, key_share=True)
+        )
+    await session.execute(
+        select(Article.id)
+        .where(Article.id == article_id)
+        .with_for_update(read=True, key_share=True)
+    )
 
 
 async def _my_reactions(
