@@ -45,7 +45,9 @@ async def run_scripts(redis: AnyRedis, calls: Sequence[ScriptCall]) -> list[Any]
     if isinstance(redis, RedisCluster):
         async with redis.pipeline(transaction=False) as cluster_pipe:
             for script, keys, args in calls:
-                cluster_pipe.evalsha(script.sha, len(keys), *keys, *args)
+                # redis-py refuses ``evalsha`` in a cluster pipeline (for want of NOSCRIPT
+                # handling, done here); the command itself is routed by its keys' slot.
+                cluster_pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
             replies: list[Any] = await cluster_pipe.execute(raise_on_error=False)
         for index, reply in enumerate(replies):
             if isinstance(reply, NoScriptError):
