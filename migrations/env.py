@@ -16,7 +16,7 @@ config = context.config
 
 def _database_url() -> str:
     url = config.get_main_option("sqlalchemy.url")
-    return url if url else load_settings().database_url
+    return url if url else load_settings().migration_url
 
 
 def _configure(connection: Connection) -> None:

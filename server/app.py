@@ -7,14 +7,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from redis.asyncio import Redis
 
 from server import assets, cors, demo, health
 from server.articles import views as article_views
 from server.auth import auth_middleware, token_verifier
 from server.comments import views as comment_views
 from server.console import views as console_views
-from server.db import create_engine, create_sessionmaker, upgrade, utcnow
+from server.db import create_engine, create_read_engine, create_sessionmaker, upgrade, utcnow
 from server.errors import error_middleware
 from server.jobs.memory import MemoryJobQueue
 from server.jobs.redis import RedisJobQueue
@@ -31,6 +30,7 @@ from server.notifications.runtime import mailing_ctx
 from server.openapi import routes as openapi_routes
 from server.ratelimit import RateLimiter
 from server.readers import views as reader_views
+from server.redis_client import connect_redis
 from server.scoring import scoring_ctx
 from server.settings import Settings
 from server.typedefs import (
@@ -41,6 +41,7 @@ from server.typedefs import (
     JOBS,
     LIVEBLOG_PAGES,
     RATE_LIMITER,
+    READ_SESSIONMAKER,
     READINESS_CHECKS,
     REDIS,
     SESSIONMAKER,
@@ -60,13 +61,19 @@ async def _database_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(settings)
     app[ENGINE] = engine
     app[SESSIONMAKER] = create_sessionmaker(engine)
+    read_engine = create_read_engine(settings)
+    app[READ_SESSIONMAKER] = (
+        app[SESSIONMAKER] if read_engine is None else create_sessionmaker(read_engine)
+    )
     yield
     await engine.dispose()
+    if read_engine is not None:
+        await read_engine.dispose()
 
 
 async def _redis_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings)
     app[REDIS] = redis
     if redis is None:
         app[JOBS] = MemoryJobQueue()
@@ -87,8 +94,10 @@ async def _lifecycle_ctx(app: web.Application) -> AsyncIterator[None]:
     """Committed comment events reach channels and, on every process, the page caches."""
     pages = app[THREAD_PAGES]
     app[EVENTS] = build_relay(app[SESSIONMAKER], app[CHANNELS], page_caches=[pages])
-    await app[HUB].watch(PAGES_CHANNEL, pages.forget)
-    await app[HUB].watch(PAGES_CHANNEL, app[LIVEBLOG_PAGES].forget)
+    # A lost pages.changed (a reconnect, a cluster failover) drops every cached page.
+    await app[HUB].watch(PAGES_CHANNEL, pages.forget, on_gap=pages.forget_all)
+    liveblog_pages = app[LIVEBLOG_PAGES]
+    await app[HUB].watch(PAGES_CHANNEL, liveblog_pages.forget, on_gap=liveblog_pages.forget_all)
     after = app[SETTINGS].outbox_relay_after_seconds
     sweeper = asyncio.create_task(
         app[EVENTS].run_sweeper(

@@ -58,9 +58,9 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     from server.db import downgrade, upgrade
 
     if args.downgrade:
-        downgrade(settings.database_url, args.downgrade)
+        downgrade(settings.migration_url, args.downgrade)
     else:
-        upgrade(settings.database_url, args.revision)
+        upgrade(settings.migration_url, args.revision)
     return 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 import weakref
 from pathlib import Path
 from typing import Any
@@ -97,7 +98,49 @@ def create_engine(settings: Settings) -> AsyncEngine:
         # Optimistic disconnect handling: a connection lost to a database restart fails one
         # request with a 503 and is replaced; a ping before every checkout cost ~0.4 ms CPU.
         pool_recycle=1800,
+        connect_args=pooler_connect_args(settings),
+        execution_options={TRANSACTION_POOLED: settings.database_pooler == "pgbouncer"},
     )
+
+
+def create_read_engine(settings: Settings) -> AsyncEngine | None:
+    """The engine of ``BARAZA_DATABASE_READ_URL`` (a replica), or None without one."""
+    if settings.database_read_url is None:
+        return None
+    return create_async_engine(
+        settings.database_read_url,
+        echo=settings.database_echo,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
+        pool_recycle=1800,
+        connect_args=pooler_connect_args(settings),
+        execution_options={TRANSACTION_POOLED: settings.database_pooler == "pgbouncer"},
+    )
+
+
+# An engine's execution option: its connections go through a transaction pooler (PgBouncer).
+TRANSACTION_POOLED = "baraza_transaction_pooled"
+
+
+def pooler_connect_args(settings: Settings) -> dict[str, Any]:
+    """asyncpg's arguments for the configured pooler.
+
+    Under PgBouncer's transaction pooling, consecutive transactions of one client connection
+    run on different server connections, so a statement asyncpg prepared on one is unknown on
+    the next, and two clients' auto-named statements collide on one. As SQLAlchemy's asyncpg
+    dialect documents: no statement caches, and every prepared statement uniquely named.
+    """
+    if settings.database_pooler != "pgbouncer":
+        return {}
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _unique_statement_name,
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
 
 
 _AUTOCOMMIT: weakref.WeakKeyDictionary[Sessionmaker, Sessionmaker] = weakref.WeakKeyDictionary()
@@ -108,13 +151,19 @@ def autocommit(sessionmaker: Sessionmaker) -> Sessionmaker:
 
     For reads (a page is one to four SELECTs; statements may see different snapshots) and for
     writes one statement makes atomic: neither pays the BEGIN and ROLLBACK/COMMIT round trips
-    SQLAlchemy otherwise wraps around them. Elsewhere (SQLite) ``sessionmaker`` itself."""
+    SQLAlchemy otherwise wraps around them. Elsewhere (SQLite, and through PgBouncer, where
+    asyncpg's prepare and execute outside a transaction may reach two server connections, so
+    the statement it prepared is not found) ``sessionmaker`` itself."""
     found = _AUTOCOMMIT.get(sessionmaker)
     if found is not None:
         return found
     made = sessionmaker
     engine = sessionmaker.kw.get("bind")
-    if isinstance(engine, AsyncEngine) and engine.dialect.name == "postgresql":
+    if (
+        isinstance(engine, AsyncEngine)
+        and engine.dialect.name == "postgresql"
+        and not engine.get_execution_options().get(TRANSACTION_POOLED)
+    ):
         made = async_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )

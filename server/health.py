@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from server.http import json_response
-from server.typedefs import ENGINE, READINESS_CHECKS, REDIS, ReadinessCheck
+from server.typedefs import ENGINE, READINESS_CHECKS, REDIS, SETTINGS, ReadinessCheck
 
 routes = web.RouteTableDef()
 
@@ -30,8 +30,10 @@ async def _check_redis(app: web.Application) -> dict[str, Any]:
     redis = app[REDIS]
     if redis is None:
         return {"ok": True, "backend": "in-process"}
-    await redis.ping()  # type: ignore[misc]  # redis-py types ping for sync and async
-    return {"ok": True, "backend": "redis"}
+    # Any: redis-py 7 types ping as sync-or-async, redis-py 8 as awaitable.
+    pong: Any = redis.ping()
+    await pong
+    return {"ok": True, "backend": "redis-cluster" if app[SETTINGS].redis_cluster else "redis"}
 
 
 @routes.get("/readyz")

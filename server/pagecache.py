@@ -54,6 +54,7 @@ class PageCache:
         self._entries: OrderedDict[Key, tuple[float, CachedRead]] = OrderedDict()
         self._loading: dict[Key, asyncio.Future[CachedRead]] = {}
         self._generation: dict[str, int] = {}
+        self._epoch = 0  # bumped by ``forget_all``
 
     @property
     def enabled(self) -> bool:
@@ -77,7 +78,7 @@ class PageCache:
     async def _load(self, key: Key, load: Loader) -> CachedRead:
         future: asyncio.Future[CachedRead] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
-        generation = self._generation.get(key[0], 0)
+        generation = (self._epoch, self._generation.get(key[0], 0))
         try:
             read = await load()
         except Exception as exc:
@@ -91,7 +92,7 @@ class PageCache:
         finally:
             del self._loading[key]
         future.set_result(read)
-        if self._generation.get(key[0], 0) == generation:
+        if (self._epoch, self._generation.get(key[0], 0)) == generation:
             self._store(key, read)
         return read
 
@@ -107,6 +108,12 @@ class PageCache:
             return
         for article_id in event.data.get("article_ids", ()):
             self.invalidate(str(article_id))
+
+    def forget_all(self) -> None:
+        """``pages.changed`` events may have been lost (a reconnect, a failover): forget every
+        read, and store none of the loads under way."""
+        self._epoch += 1
+        self._entries.clear()
 
     def invalidate(self, article_id: str) -> None:
         """Forget the article's reads (after a write through this process)."""

@@ -10,13 +10,13 @@ from typing import Literal
 
 from aiohttp import web
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
-from redis.asyncio import Redis
 
 from server.auth import Handler, require_principal
 from server.errors import TooManyRequests
 from server.proxies import parse_trusted_proxies
+from server.redis_client import AnyRedis, run_scripts
 from server.settings import Settings
 from server.typedefs import RATE_LIMITER, SETTINGS
 
@@ -43,7 +43,7 @@ class RateLimiter:
     (one small script per window: the windows of a user and of an IP live in different Redis
     Cluster slots, so they are not one script); without, in memory by ``limits``."""
 
-    def __init__(self, settings: Settings, redis: Redis | None = None) -> None:
+    def __init__(self, settings: Settings, redis: AnyRedis | None = None) -> None:
         self.enabled = settings.rate_limit_enabled
         self._redis = redis if settings.redis_url is not None else None
         self._prefix = settings.redis_prefix + "ratelimit:"
@@ -51,6 +51,13 @@ class RateLimiter:
         self._storage: Storage
         if settings.redis_url is None or self._redis is not None:  # the latter: unused
             self._storage = MemoryStorage()
+        elif settings.redis_cluster:
+            # Each limit is one key (its Lua scripts touch no other), so any slot will do.
+            self._storage = RedisClusterStorage(
+                "async+redis+cluster://" + settings.redis_url.split("://", 1)[1].split("/")[0],
+                implementation="redispy",
+                key_prefix=settings.redis_prefix + "ratelimit",
+            )
         else:
             self._storage = RedisStorage(
                 "async+" + settings.redis_url,
@@ -87,12 +94,10 @@ class RateLimiter:
             for rule, identity in checks
             for item in self._rules[rule]
         ]
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for item, key in windows:
-                await self._script(
-                    keys=[key], args=[repr(now), item.amount, item.get_expiry()], client=pipe
-                )
-            results = await pipe.execute()
+        script = self._script
+        results = await run_scripts(self._redis, [
+            (script, [key], [repr(now), item.amount, item.get_expiry()]) for item, key in windows
+        ])
         for (item, _), oldest in zip(windows, results, strict=True):
             if oldest and float(oldest):
                 _refuse(item, float(oldest) + item.get_expiry() - now)

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     # PostgreSQL backend) per request. 0 makes requests wait for a pooled one instead.
     database_pool_overflow: Annotated[int, Field(ge=0)] = 0
     database_echo: bool = False
+    # Scale-out (docs/deploy.md): BARAZA_REDIS_URL names one startup node of a Redis Cluster;
+    # PgBouncer in transaction pooling in front of database_url; migrations on the direct URL;
+    # anonymous thread reads and counts on a replica.
+    redis_cluster: bool = False
+    database_pooler: Literal["none", "pgbouncer"] = "none"
+    database_direct_url: str | None = None
+    database_read_url: str | None = None
 
     # HTTP
     host: str = "127.0.0.1"
@@ -114,6 +121,9 @@ class Settings(BaseSettings):
     worker_max_deliveries: PositiveInt = 5
     sweeper_interval_seconds: Annotated[float, Field(gt=0)] = 30.0
     sweeper_pending_after_seconds: Annotated[float, Field(gt=0)] = 120.0
+    # How often each worker checks that the jobs stream and its group still exist; when Redis
+    # has come back empty, pending comments are re-enqueued at once (docs/workers.md).
+    sweeper_lost_check_seconds: Annotated[float, Field(gt=0)] = 5.0
     embedded_worker: bool | None = None
     # With the in-process job queue (no Redis: the embedded default), POSTs are refused with
     # 503 and Retry-After while this many comments wait for the in-process scorer (0: never),
@@ -194,6 +204,11 @@ class Settings(BaseSettings):
             return self.embedded_worker
         return self.redis_url is None
 
+    @property
+    def migration_url(self) -> str:
+        """Where migrations run: the direct database (never through a transaction pooler)."""
+        return self.database_direct_url or self.database_url
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _origins(cls, value: object) -> object:
@@ -245,6 +260,16 @@ class Settings(BaseSettings):
             raise ValueError("page_size must not exceed max_page_size")
         if self.model_device not in ("cpu", "cuda") and not self.model_device.startswith("cuda:"):
             raise ValueError("model_device must be cpu, cuda or cuda:N")
+        return self
+
+    @model_validator(mode="after")
+    def _check_scale(self) -> Settings:
+        for url in (self.database_direct_url, self.database_read_url):
+            if url is not None and not url.startswith("postgresql+asyncpg://"):
+                raise ValueError("database_direct_url and database_read_url must start with "
+                                 "postgresql+asyncpg://")
+        if self.redis_cluster and self.redis_url is None:
+            raise ValueError("BARAZA_REDIS_CLUSTER needs BARAZA_REDIS_URL (one startup node)")
         return self
 
 

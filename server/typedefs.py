@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from server.assets import Asset
@@ -20,12 +19,15 @@ if TYPE_CHECKING:
     from server.live.hub import Hub
     from server.pagecache import PageCache
     from server.ratelimit import RateLimiter
+    from server.redis_client import AnyRedis
     from server.settings import Settings
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 ENGINE: web.AppKey[AsyncEngine] = web.AppKey("engine")
 SESSIONMAKER: web.AppKey[Sessionmaker] = web.AppKey("sessionmaker")
-REDIS: web.AppKey[Redis | None] = web.AppKey("redis")
+# Anonymous thread reads and counts: BARAZA_DATABASE_READ_URL (a replica), else SESSIONMAKER.
+READ_SESSIONMAKER: web.AppKey[Sessionmaker] = web.AppKey("read_sessionmaker")
+REDIS: web.AppKey[AnyRedis | None] = web.AppKey("redis")
 JOBS: web.AppKey[JobQueue] = web.AppKey("jobs")
 CHANNELS: web.AppKey[ChannelBroker] = web.AppKey("channels")
 HUB: web.AppKey[Hub] = web.AppKey("live_hub")

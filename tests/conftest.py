@@ -7,22 +7,58 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import pytest
-import redis.asyncio as aioredis
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from server.app import create_app
 from server.auth import mint_token
 from server.db import Sessionmaker, create_engine, create_sessionmaker, upgrade
+from server.redis_client import AnyRedis, connect_redis
 from server.settings import Settings
 
 PG_DSN = os.environ.get("BARAZA_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BARAZA_TEST_REDIS", "redis://127.0.0.1:6379/0")
 JWT_SECRET = "test-secret-0123456789abcdef-0123456789"
+# scripts/engines starts a local Redis Cluster and PgBouncer and prints these two.
+REDIS_CLUSTER_URL = os.environ.get("BARAZA_TEST_REDIS_CLUSTER")
+PGBOUNCER_DSN = os.environ.get("BARAZA_TEST_PGBOUNCER")
+
+
+@dataclass(frozen=True)
+class RedisTarget:
+    """The Redis the app under test talks to: the single node or the local Redis Cluster."""
+
+    url: str
+    cluster: bool
+
+    def client(self) -> AnyRedis:
+        client = connect_redis(Settings(redis_url=self.url, redis_cluster=self.cluster))
+        if client is None:
+            raise RuntimeError("no Redis URL")
+        return client
+
+    def env(self) -> dict[str, str]:
+        return {"BARAZA_REDIS_URL": self.url, "BARAZA_REDIS_CLUSTER": str(self.cluster).lower()}
+
+
+SINGLE = RedisTarget(REDIS_URL, cluster=False)
+# ``pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)`` runs a test on both.
+BOTH_REDIS = ["single", "cluster"]
+
+
+@pytest.fixture(scope="session")
+def redis_target(request: pytest.FixtureRequest) -> RedisTarget:
+    """Single Redis unless a test is parametrised over ``BOTH_REDIS``."""
+    if getattr(request, "param", "single") == "single":
+        return SINGLE
+    if not REDIS_CLUSTER_URL:
+        pytest.skip("no Redis Cluster: run scripts/engines and set BARAZA_TEST_REDIS_CLUSTER")
+    return RedisTarget(REDIS_CLUSTER_URL, cluster=True)
 
 TABLES_TO_KEEP = {"alembic_version"}
 
@@ -48,17 +84,40 @@ def database_url() -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+# ``pytest.mark.parametrize("database_target", BOTH_DATABASES, indirect=True)``: the app talks
+# to Postgres directly, or through PgBouncer in transaction pooling (migrations stay direct).
+BOTH_DATABASES = ["direct", "pgbouncer"]
+
+
+@pytest.fixture(scope="session")
+def database_target(request: pytest.FixtureRequest, database_url: str) -> dict[str, Any]:
+    """Settings overrides naming the database the app under test uses."""
+    if getattr(request, "param", "direct") == "direct":
+        return {"database_url": database_url}
+    if not PGBOUNCER_DSN:
+        pytest.skip("no PgBouncer: run scripts/engines and set BARAZA_TEST_PGBOUNCER")
+    name = database_url.rsplit("/", 1)[1]
+    return {
+        "database_url": f"postgresql+asyncpg://{PGBOUNCER_DSN.split('://', 1)[1]}/{name}",
+        "database_pooler": "pgbouncer",
+        "database_direct_url": database_url,
+    }
+
+
 @pytest.fixture(scope="session")
 def redis_prefix() -> str:
     return f"test:{uuid.uuid4().hex[:10]}:"
 
 
 @pytest.fixture
-def make_settings(database_url: str, redis_prefix: str) -> Callable[..., Settings]:
+def make_settings(
+    database_target: dict[str, Any], redis_prefix: str, redis_target: RedisTarget
+) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "database_url": database_url,
-            "redis_url": REDIS_URL,
+            **database_target,
+            "redis_url": redis_target.url,
+            "redis_cluster": redis_target.cluster,
             "redis_prefix": redis_prefix,
             "jwt_secret": JWT_SECRET,
             "database_pool_size": 5,
@@ -86,8 +145,8 @@ async def sessionmaker(settings: Settings) -> AsyncIterator[Sessionmaker]:
 
 
 @pytest.fixture
-async def redis_client() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(REDIS_URL)
+async def redis_client(redis_target: RedisTarget) -> AsyncIterator[AnyRedis]:
+    client = redis_target.client()
     yield client
     await client.aclose()
 
@@ -114,7 +173,11 @@ async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
             await conn.close()
     if "redis_prefix" in request.fixturenames:
         prefix: str = request.getfixturevalue("redis_prefix")
-        client = aioredis.Redis.from_url(REDIS_URL)
+        target: RedisTarget = (
+            request.getfixturevalue("redis_target")
+            if "redis_target" in request.fixturenames else SINGLE
+        )
+        client = target.client()
         try:
             keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=1000)]
             if keys:

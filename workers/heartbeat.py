@@ -12,11 +12,11 @@ import contextlib
 import inspect
 import logging
 import time
-from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import orjson
-from redis.asyncio import Redis
+
+from server.redis_client import AnyRedis
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,8 +25,8 @@ BEAT_SECONDS = 5.0
 TTL_SECONDS = 3 * BEAT_SECONDS
 
 
-async def _resolved(value: Awaitable[T] | T) -> T:
-    """redis-py types its commands as sync-or-async; the asyncio client's are awaitable."""
+async def _resolved(value: Any) -> Any:
+    """redis-py 7 types commands as sync-or-async, 8 as awaitable: accept both."""
     if inspect.isawaitable(value):
         return await value
     return value
@@ -36,7 +36,7 @@ def workers_key(prefix: str) -> str:
     return f"{prefix}workers"
 
 
-async def beat(redis: Redis, prefix: str, name: str, model: str) -> None:
+async def beat(redis: AnyRedis, prefix: str, name: str, model: str) -> None:
     """Write this worker's entry and prune the expired ones."""
     now = time.time()
     entry = orjson.dumps({"model": model, "until": now + TTL_SECONDS})
@@ -48,7 +48,7 @@ async def beat(redis: Redis, prefix: str, name: str, model: str) -> None:
 
 
 async def live_entries(
-    redis: Redis, prefix: str, now: float
+    redis: AnyRedis, prefix: str, now: float
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """(live, expired) worker entries by name."""
     raw: dict[bytes, bytes] = await _resolved(redis.hgetall(workers_key(prefix)))
@@ -61,7 +61,7 @@ async def live_entries(
 
 
 async def run_heartbeat(
-    redis: Redis, prefix: str, name: str, model: str, stopping: asyncio.Event
+    redis: AnyRedis, prefix: str, name: str, model: str, stopping: asyncio.Event
 ) -> None:
     """Beat until ``stopping``, then remove this worker's entry."""
     try:

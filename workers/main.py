@@ -13,8 +13,6 @@ import logging
 import signal
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-
 from server.db import create_engine, create_sessionmaker
 from server.eventloop import new_event_loop
 from server.jobs.redis import RedisJobQueue
@@ -22,6 +20,7 @@ from server.live.coalesce import CoalescingChannels
 from server.live.redis import RedisChannelBroker
 from server.live.runtime import publisher
 from server.notifications.runtime import mailing
+from server.redis_client import AnyRedis, connect_redis
 from server.settings import Settings
 from server.webhooks.runtime import dispatching
 from workers.service import ScoringService
@@ -50,7 +49,9 @@ async def _worker(settings: Settings, concurrency: int) -> int:
     language = await load_language(settings)
     metrics_server = _start_metrics(settings.worker_metrics_port)
     engine = create_engine(settings)
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings)
+    if redis is None:
+        return 2
     channels = _worker_channels(settings, redis)
     sessionmaker = create_sessionmaker(engine)
     try:
@@ -121,7 +122,7 @@ def _start_metrics(port: int) -> Any:
     return server
 
 
-def _worker_channels(settings: Settings, redis: Redis) -> CoalescingChannels:
+def _worker_channels(settings: Settings, redis: AnyRedis) -> CoalescingChannels:
     """The broker that reaches every server process (publishing needs no hub)."""
     return publisher(RedisChannelBroker(
         redis, settings.redis_prefix,

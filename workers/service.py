@@ -13,12 +13,11 @@ import socket
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
-from redis.asyncio import Redis
-
 from server.db import Sessionmaker
 from server.jobs.base import JobQueue
 from server.lifecycle.relay import EventRelay
 from server.live.base import ChannelBroker
+from server.redis_client import AnyRedis
 from server.settings import Settings
 from workers.consumer import Consumer, ConsumerConfig
 from workers.heartbeat import run_heartbeat
@@ -49,7 +48,7 @@ class ScoringService:
         sessionmaker: Sessionmaker,
         jobs: JobQueue,
         channels: ChannelBroker,
-        redis: Redis | None,
+        redis: AnyRedis | None,
         scorer: Scorer,
         concurrency: int,
         events: EventRelay | None = None,

@@ -24,10 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from redis.asyncio import Redis
-
 from server.moderation.policy.signals import SpamConfig, SpamCounts
 from server.moderation.policy.words import deobfuscate
+from server.redis_client import AnyRedis
 
 SHINGLE = 3
 MIN_WORDS = 6
@@ -141,7 +140,7 @@ class MemorySpamTracker:
 class RedisSpamTracker:
     """The same counters in Redis, shared by every worker process."""
 
-    def __init__(self, redis: Redis, prefix: str, *, clock: Clock = time.time) -> None:
+    def __init__(self, redis: AnyRedis, prefix: str, *, clock: Clock = time.time) -> None:
         self._redis = redis
         self._prefix = f"{prefix}spam:"
         self._clock = clock

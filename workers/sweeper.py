@@ -4,6 +4,11 @@ Postgres is the source of truth and Redis only carries work, so a lost job (Redi
 failed over, an enqueue that failed after the commit) must not leave a comment pending for
 ever. Across processes one sweeper runs per interval: whoever takes the Redis lock
 (``SET NX PX``) sweeps; the lock expires by itself, so a dead sweeper never blocks the others.
+
+When Redis comes back empty the wait is shorter: every ``sweeper_lost_check_seconds`` (and
+whenever a consumer finds the group gone) the jobs stream's consumer group is checked; the one
+process whose ``XGROUP CREATE`` succeeds re-enqueues at once every pending comment that has
+no job in the stream.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ import logging
 import os
 import uuid
 
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from server.comments.models import Comment, CommentStatus
 from server.db import Sessionmaker, utcnow
 from server.jobs.base import JobQueue
+from server.jobs.redis import RedisJobQueue
+from server.redis_client import AnyRedis
 from server.settings import Settings
 from workers import metrics
 
@@ -39,7 +45,7 @@ class Sweeper:
         sessionmaker: Sessionmaker,
         jobs: JobQueue,
         settings: Settings,
-        redis: Redis | None,
+        redis: AnyRedis | None,
         stopping: asyncio.Event,
     ) -> None:
         self._sessionmaker = sessionmaker
@@ -47,13 +53,25 @@ class Sweeper:
         self._redis = redis
         self._stopping = stopping
         self._interval = settings.sweeper_interval_seconds
+        self._lost_check = settings.sweeper_lost_check_seconds
         self._after = dt.timedelta(seconds=settings.sweeper_pending_after_seconds)
         self._lock_key = f"{settings.redis_prefix}sweeper:lock"
         self._token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._recent: dict[int, dt.datetime] = {}  # comment id -> when this process swept it
 
     async def run(self) -> None:
-        """Sweep, then wait an interval, until asked to stop."""
+        """Sweep, then wait an interval, until asked to stop (watching for lost jobs meanwhile)."""
+        watcher = None
+        if isinstance(self._jobs, RedisJobQueue):
+            watcher = asyncio.create_task(self._watch_lost(self._jobs), name="sweeper-lost")
+        try:
+            await self._sweep_forever()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
+
+    async def _sweep_forever(self) -> None:
         while not self._stopping.is_set():
             try:
                 if await self.take_turn():
@@ -64,6 +82,41 @@ class Sweeper:
                 log.exception("sweep failed")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self._interval)
+
+    async def _watch_lost(self, jobs: RedisJobQueue) -> None:
+        while not self._stopping.is_set():
+            try:
+                await jobs.ensure_group(check=True)
+                if jobs.group_created.is_set():
+                    jobs.group_created.clear()
+                    await self.recover_lost(jobs)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("could not check the jobs stream", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                # A consumer that found the group gone sets the event: no need to wait.
+                await asyncio.wait_for(jobs.group_created.wait(), self._lost_check)
+
+    async def recover_lost(self, jobs: RedisJobQueue, now: dt.datetime | None = None) -> int:
+        """Enqueue every pending comment without a job in the stream; return how many."""
+        now = now or utcnow()
+        queued = await jobs.queued_comment_ids()
+        after_id, total = 0, 0
+        while total < MAX_PER_SWEEP:
+            page = await self._stale_page(now, after_id)
+            if not page:
+                break
+            ids = [i for i in page if i not in queued]
+            await jobs.enqueue(ids)
+            self._recent.update(dict.fromkeys(ids, now))
+            total += len(ids)
+            after_id = page[-1]
+        if total:
+            metrics.SWEPT.inc(total)
+            log.warning("jobs stream was created afresh (Redis empty?): re-enqueued %d pending "
+                        "comment(s)", total)
+        return total
 
     async def take_turn(self) -> bool:
         """Whether this process sweeps this interval (the Redis lock is free and now ours)."""

@@ -1,6 +1,11 @@
 """Live fan-out benchmark: Baraza's hub (1, 2, 4 processes sharing Redis) against Node ``ws``.
 
     flock /tmp/baraza-bench.lock .venv/bin/python -m bench.live.run
+    .venv/bin/python -m bench.live.run --no-node --redis single,cluster --scale 2,4
+
+``--redis cluster`` runs Baraza on the local Redis Cluster (``scripts/engines``: 3 masters and
+3 replicas on 127.0.0.1:7000-7005, ``BARAZA_BENCH_REDIS_CLUSTER``), fan-out by sharded pub/sub;
+its Redis CPU is summed over the six nodes.
 
 For each server and each client count, client processes (``bench.live.client``, 2 by default)
 open the connections and subscribe to one channel; then 100 events of ~256 bytes are published
@@ -35,14 +40,18 @@ from typing import Any
 import aiohttp
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 from server.live.base import EventType
 from server.live.redis import RedisChannelBroker
+from server.redis_client import AnyRedis
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 CHANNEL = "article:bench"
 REDIS_URL = os.environ.get("BARAZA_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+CLUSTER_URL = os.environ.get("BARAZA_BENCH_REDIS_CLUSTER", "redis://127.0.0.1:7000/0")
+CLUSTER_PORTS = range(7000, 7006)
 DATABASE_URL = os.environ.get(
     "BARAZA_BENCH_DATABASE", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -89,6 +98,7 @@ class Server:
     proto: str
     procs: list[subprocess.Popen[bytes]]
     ports: list[int]
+    cluster: bool = False
 
     def cpu(self) -> float:
         return sum(proc_cpu(p.pid) for p in self.procs)
@@ -107,10 +117,12 @@ class Server:
                 p.wait()
 
 
-def start_baraza(n: int, prefix: str) -> Server:
+def start_baraza(n: int, prefix: str, cluster: bool = False) -> Server:
     env = {
         **os.environ,
-        "BARAZA_DATABASE_URL": DATABASE_URL, "BARAZA_REDIS_URL": REDIS_URL,
+        "BARAZA_DATABASE_URL": DATABASE_URL,
+        "BARAZA_REDIS_URL": CLUSTER_URL if cluster else REDIS_URL,
+        "BARAZA_REDIS_CLUSTER": str(cluster).lower(),
         "BARAZA_REDIS_PREFIX": prefix, "BARAZA_JWT_SECRET": "bench-secret-" + "x" * 32,
         "BARAZA_EMBEDDED_WORKER": "false", "BARAZA_LOG_LEVEL": "WARNING",
         "BARAZA_LIVE_MAX_CONNECTIONS_PER_IP": "1000000", "BARAZA_DATABASE_POOL_SIZE": "1",
@@ -121,7 +133,8 @@ def start_baraza(n: int, prefix: str) -> Server:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for port in ports]
     for port in ports:
         wait_port(port)
-    return Server(f"Baraza ×{n}", "baraza", procs, ports)
+    name = f"Baraza ×{n}" + (" cluster" if cluster else "")
+    return Server(name, "baraza", procs, ports, cluster)
 
 
 def start_node() -> Server:
@@ -239,9 +252,20 @@ class Publisher:
             }))
 
 
-async def redis_cpu(redis: aioredis.Redis) -> float:
-    info = await redis.info("cpu")
-    return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+async def redis_cpu(redis: AnyRedis) -> float:
+    """CPU seconds of the Redis in use: the single node, or all six cluster nodes."""
+    if not isinstance(redis, RedisCluster):
+        info = await redis.info("cpu")
+        return float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+    total = 0.0
+    for port in CLUSTER_PORTS:
+        node = aioredis.Redis(host="127.0.0.1", port=port)
+        try:
+            info = await node.info("cpu")
+            total += float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
+        finally:
+            await node.aclose()
+    return total
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -251,7 +275,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def run_phase(
-    server: Server, clients: Clients, publisher: Publisher, redis: aioredis.Redis, *,
+    server: Server, clients: Clients, publisher: Publisher, redis: AnyRedis, *,
     n: int, events: int, rate: float | None, kb_per_conn: float,
 ) -> Result:
     clients.tell(f"phase {events} 10")
@@ -291,7 +315,8 @@ async def run_phase(
 async def bench_server(server: Server, counts: list[int], modes: list[float | None],
                        args: argparse.Namespace, prefix: str) -> list[Result]:
     results = []
-    redis = aioredis.Redis.from_url(REDIS_URL)
+    redis: AnyRedis = (RedisCluster.from_url(CLUSTER_URL) if server.cluster
+                       else aioredis.Redis.from_url(REDIS_URL))
     broker = RedisChannelBroker(redis, prefix) if server.proto == "baraza" else None
     try:
         for n in counts:
@@ -346,26 +371,34 @@ async def main(args: argparse.Namespace) -> None:
     prefix = f"bench:live:{uuid.uuid4().hex[:8]}:"
     counts = [int(c) for c in args.clients.split(",")]
     fixed: list[float | None] = [None, args.rate]
-    plan: list[tuple[str, int, list[int], list[float | None]]] = [("node", 0, counts, fixed)]
-    plan.append(("baraza", 1, counts, fixed))
-    for procs in (int(p) for p in args.scale.split(",") if p):
-        plan.append(("baraza", procs, [max(counts)], fixed))
+    plan: list[tuple[str, int, list[int], list[float | None]]] = []
+    if not args.no_node:
+        plan.append(("node", 0, counts, fixed))
+    for kind in args.redis.split(","):
+        name = "baraza" if kind == "single" else "baraza-cluster"
+        plan.append((name, 1, counts, fixed))
+        for procs in (int(p) for p in args.scale.split(",") if p):
+            plan.append((name, procs, [max(counts)], fixed))
     results: list[Result] = []
     started = time.monotonic()
     try:
         for kind, procs, ns, modes in plan:
             for n in ns:  # a fresh server per run, so its memory per connection is its own
-                server = start_node() if kind == "node" else start_baraza(procs, prefix)
+                server = (start_node() if kind == "node"
+                          else start_baraza(procs, prefix, cluster=kind == "baraza-cluster"))
                 try:
                     results += await bench_server(server, [n], modes, args, prefix)
                 finally:
                     server.stop()
     finally:
-        redis = aioredis.Redis.from_url(REDIS_URL)
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+        for url, cluster in ((REDIS_URL, False), (CLUSTER_URL, True)):
+            if cluster and "cluster" not in args.redis:
+                continue
+            redis = RedisCluster.from_url(url) if cluster else aioredis.Redis.from_url(url)
+            keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+            for key in keys:
+                await redis.delete(key)
+            await redis.aclose()
     print(f"\n{len(results)} runs in {time.monotonic() - started:.0f} s; "
           f"{args.events} events of ~256 bytes each\n")
     print(HEADER)
@@ -387,4 +420,6 @@ if __name__ == "__main__":
     parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--scale", default="2,4",
                         help="more Baraza process counts, run with the largest client count")
+    parser.add_argument("--redis", default="single", help="single, cluster or single,cluster")
+    parser.add_argument("--no-node", action="store_true", help="skip the Node ws reference")
     uvloop.run(main(parser.parse_args()))

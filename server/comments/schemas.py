@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.comments.models import Comment, ReactionKind, ReportReason
 from server.comments.reads import Sort, render
 from server.cursors import decode_cursor, encode_cursor, foreign_cursor
-from server.http import NON_BLANK, Payload
+from server.http import Payload
 from server.ids import ARTICLE_ID_PATTERN
 
-# The schema says what the server refuses: a body of whitespace only (``body_empty``) or NUL.
-BODY = Field(json_schema_extra={"pattern": NON_BLANK})
+# The schema says what the server refuses: NUL, or a body that normalise_body leaves empty
+# (``body_empty``): whitespace, control characters (C0 and C1) and zero-width marks only.
+VISIBLE_BODY = r"^[^\x00]*[^\s\x00-\x1f\x7f-\x9f\u200b\u200c\u200d\u2060\ufeff][^\x00]*$"
+BODY = Field(json_schema_extra={"pattern": VISIBLE_BODY})
 
 
 class ArticleHint(Payload):

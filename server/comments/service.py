@@ -36,11 +36,12 @@ from server.db import Sessionmaker, UTCDateTime, autocommit, utcnow
 from server.dialect import insert_for
 from server.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from server.jobs.base import JobQueue
-from server.lifecycle.events import EventKind, record
+from server.lifecycle.events import AUTOCOMMIT_KEY, EventKind, record
 from server.lifecycle.relay import EventRelay
 from server.lifecycle.transitions import comment_event, lock_found, post, transition
 from server.moderation.policy.signals import address_hash
 from server.moderation.policy.store import get_policy_config
+from server.moderation.review.locking import retry_deadlocks, retrying_deadlocks
 from server.settings import Settings
 from server.users.models import User
 from server.users.service import check_may_write, ensure_user
@@ -315,10 +316,16 @@ async def post_comment(
     await check_backlog(jobs, settings)
     window = _window(settings)
     now = utcnow()
-    try:
+
+    async def store() -> Posted:
         # Each statement commits by itself: the first only upserts the caller and the article
         # (harmless if the post is then refused), the second stores the comment.
         async with events.statements() as session:
+            if not session.info.get(AUTOCOMMIT_KEY) and _on_postgresql(session):
+                # One transaction (through PgBouncer): the first statement's upsert holds the
+                # author's row until the commit, so what the decisions lock before authors is
+                # share-locked first (in autocommit, transitions.post's statement does it).
+                await _lock_like_decisions(session, article_id, parent_id)
             created = new_article_fields(article_title, article_url, settings.cors_origins)
             facts = await _prepare(
                 session, principal, article_id, parent_id, idempotency_key, now, created
@@ -353,7 +360,13 @@ async def post_comment(
                 ip_hash=address_hash(address, settings.jwt_secret) if address else None,
             )
             out = public_comment(comment, user.name, viewer=user.id, edit_window=window)
-            posted = Posted(out, False)
+            return Posted(out, False)
+
+    try:
+        # Locks are taken in the decisions' order (transitions.post), so a deadlock victim
+        # here is rare, but one must be retried, not answered with a 500: nothing of it was
+        # committed but the first statement's upserts, which run again harmlessly.
+        posted = await retry_deadlocks(store)
     except IntegrityError:
         if idempotency_key is None:
             raise
@@ -367,8 +380,37 @@ async def post_comment(
             return Posted(public_comment(
                 existing, principal.name, viewer=principal.sub, edit_window=_window(settings)
             ), True)
-    await enqueue_scoring(jobs, [posted.comment["id"]])
+    if not posted.replayed:
+        await enqueue_scoring(jobs, [posted.comment["id"]])
     return posted
+
+
+
+def _on_postgresql(session: AsyncSession) -> bool:
+    return session.bind.dialect.name == "postgresql"
+
+
+async def _lock_like_decisions(
+    session: AsyncSession, article_id: str, parent_id: int | None
+) -> None:
+    """Share-lock what the new row's foreign keys will point at before the author's row.
+
+    Decisions lock comments, then articles, then users (``moderation.review.locking``); the
+    INSERT's foreign-key checks share-lock the parent (or, past the depth cap, its parent) and
+    the article anyway. ``FOR KEY SHARE`` waits only for ``FOR UPDATE`` holders (decisions)."""
+    if parent_id is not None:
+        grandparent = select(Comment.parent_id).where(Comment.id == parent_id).scalar_subquery()
+        await session.execute(
+            select(Comment.id)
+            .where((Comment.id == parent_id) | (Comment.id == grandparent))
+            .order_by(Comment.id)
+            .with_for_update(read=True, key_share=True)
+        )
+    await session.execute(
+        select(Article.id)
+        .where(Article.id == article_id)
+        .with_for_update(read=True, key_share=True)
+    )
 
 
 async def _my_reactions(
@@ -507,6 +549,7 @@ async def _own_comment(session: AsyncSession, comment_id: int, principal: Princi
     return comment
 
 
+@retrying_deadlocks
 async def edit_comment(
     *,
     events: EventRelay,
@@ -553,6 +596,7 @@ async def edit_comment(
     return out
 
 
+@retrying_deadlocks
 async def delete_comment(
     *,
     events: EventRelay,
@@ -587,6 +631,7 @@ async def _published_for_update(session: AsyncSession, comment_id: int) -> Comme
     return comment
 
 
+@retrying_deadlocks
 async def react(
     *,
     events: EventRelay,
@@ -641,6 +686,7 @@ async def react(
     )
 
 
+@retrying_deadlocks
 async def report(
     *,
     events: EventRelay,

@@ -19,11 +19,12 @@ from server.comments.schemas import (
     ReportCreate,
     ThreadQuery,
 )
+from server.db import Sessionmaker
 from server.errors import BadRequest, NotFound
 from server.http import json_response, parse_id, parse_json, parse_query
 from server.pagecache import CachedRead, PageCache
 from server.ratelimit import client_ip, limited
-from server.typedefs import EVENTS, JOBS, SESSIONMAKER, SETTINGS, THREAD_PAGES
+from server.typedefs import EVENTS, JOBS, READ_SESSIONMAKER, SESSIONMAKER, SETTINGS, THREAD_PAGES
 
 routes = web.RouteTableDef()
 
@@ -39,11 +40,16 @@ def _viewer(request: web.Request) -> str | None:
     return principal.sub if principal else None
 
 
+def _reads_for(request: web.Request, viewer: str | None) -> Sessionmaker:
+    """Anonymous reads may go to a replica; a signed-in reader sees their own writes at once."""
+    return request.app[READ_SESSIONMAKER] if viewer is None else request.app[SESSIONMAKER]
+
+
 @routes.get("/api/v1/articles/counts")
 async def article_counts(request: web.Request) -> web.Response:
     query = parse_query(request, CountsQuery)  # 1-100 well-formed ids (its pattern)
     ids = [i for i in query.ids.split(",") if i]
-    counts = await service.article_counts(sessionmaker=request.app[SESSIONMAKER], ids=ids)
+    counts = await service.article_counts(sessionmaker=request.app[READ_SESSIONMAKER], ids=ids)
     return json_response({"counts": counts})
 
 
@@ -55,7 +61,7 @@ async def list_thread(request: web.Request) -> web.Response:
 
     async def render() -> CachedRead:
         page = await service.list_thread(
-            sessionmaker=request.app[SESSIONMAKER],
+            sessionmaker=_reads_for(request, viewer),
             settings=request.app[SETTINGS],
             article_id=article_id,
             sort=query.sort,
@@ -113,13 +119,14 @@ async def post_comment(request: web.Request) -> web.Response:
 async def list_replies(request: web.Request) -> web.Response:
     comment_id = parse_id(request.match_info["comment_id"], "comment id")
     query = parse_query(request, RepliesQuery)
+    viewer = _viewer(request)
     page = await service.list_replies(
-        sessionmaker=request.app[SESSIONMAKER],
+        sessionmaker=_reads_for(request, viewer),
         settings=request.app[SETTINGS],
         comment_id=comment_id,
         cursor=query.cursor,
         limit=query.limit,
-        viewer=_viewer(request),
+        viewer=viewer,
     )
     return json_response(page)
 

@@ -2,34 +2,54 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from server.jobs.base import DeadJob, Job
+from server.redis_client import AnyRedis
 
 GROUP = "scorers"
 
 
 class RedisJobQueue:
-    def __init__(self, redis: Redis, prefix: str, *, maxlen: int = 1_000_000) -> None:
+    def __init__(self, redis: AnyRedis, prefix: str, *, maxlen: int = 1_000_000) -> None:
         self._redis = redis
         self.stream = f"{prefix}jobs:score"
         self.dead_stream = f"{prefix}jobs:score:dead"
         self._maxlen = maxlen
         self._group_ready = False
+        # Set when this process had to create the consumer group: on a first start, or because
+        # Redis lost the stream (flushed, restarted empty). The sweeper then recovers at once.
+        self.group_created = asyncio.Event()
 
-    async def ensure_group(self) -> None:
-        if self._group_ready:
+    async def ensure_group(self, *, check: bool = False) -> None:
+        """Create the stream's consumer group if missing (``check``: ask Redis, not the cache)."""
+        if self._group_ready and not check:
             return
         try:
             await self._redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        else:
+            # Only one process's XGROUP CREATE succeeds; every other gets BUSYGROUP.
+            self.group_created.set()
         self._group_ready = True
+
+    async def queued_comment_ids(self, page: int = 10_000) -> set[int]:
+        """Comment ids with a job in the stream (read or not): not to be enqueued again."""
+        ids: set[int] = set()
+        start = "-"
+        while True:
+            rows: Any = await self._redis.xrange(self.stream, min=start, max="+", count=page)
+            for entry_id, fields in rows:
+                ids.update(job.comment_id for job in _job(entry_id, fields, deliveries=1))
+            if len(rows) < page:
+                return ids
+            start = "(" + _text(rows[-1][0])
 
     async def enqueue(self, comment_ids: Sequence[int]) -> None:
         if not comment_ids:
@@ -55,7 +75,8 @@ class RedisJobQueue:
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Job]:
         await self.ensure_group()
         try:
-            reply = await self._redis.xreadgroup(
+            # Any: redis-py 7 and 8 type stream replies differently (and loosely).
+            reply: Any = await self._redis.xreadgroup(
                 GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms or None
             )
         except ResponseError as exc:
@@ -124,7 +145,7 @@ class RedisJobQueue:
         await self.ack([job.id])
 
     async def dead_letters(self, count: int = 100) -> list[DeadJob]:
-        rows = await self._redis.xrevrange(self.dead_stream, count=count)
+        rows: Any = await self._redis.xrevrange(self.dead_stream, count=count)
         return [
             DeadJob(
                 id=_text(fields[b"job_id"]),

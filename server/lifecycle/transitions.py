@@ -264,16 +264,24 @@ def _posted(session: AsyncSession, comment: Comment) -> CommentEvent:
 @functools.cache
 def _post_with_outbox() -> TextualSelect:
     """PostgreSQL: the comment and its outbox batch in one statement (atomic in autocommit)."""
-    comments, outbox = _table(Comment), _table(OutboxBatch)
+    comments, outbox, articles = _table(Comment), _table(OutboxBatch), _table(Article)
     deliveries, webhooks = _table(WebhookDelivery), _table(Webhook)
     columns = ("id", *_POSTED_COLUMNS)
     # Only our own table and column names are interpolated; every value is a bound parameter.
+    # The row's foreign keys share-lock its parent and root, the article and the author when
+    # the statement ends; a decision locks comments, articles, then users (FOR UPDATE). So the
+    # comments (by id) and the article are share-locked first, by the ``lc`` and ``la`` reads
+    # RETURNING refers to (so they run, before the foreign-key checks): the post never holds
+    # its author's row while it waits for a decision that will want it.
     sql = (
-        f"WITH c AS (INSERT INTO {comments.name} ({', '.join(columns)})"  # noqa: S608
+        f"WITH lc AS (SELECT id FROM {comments.name}"  # noqa: S608
+        " WHERE id IN (:parent_id, :root_id) ORDER BY id FOR KEY SHARE),"
+        f" la AS (SELECT id FROM {articles.name} WHERE id = :article_id FOR KEY SHARE),"
+        f" c AS (INSERT INTO {comments.name} ({', '.join(columns)})"
         f" VALUES ({', '.join(':' + c for c in columns)})),"
         f" w AS ({posted_deliveries_sql(deliveries.name, webhooks.name)})"
         f" INSERT INTO {outbox.name} (events, created_at) VALUES (:events, :outbox_at)"
-        " RETURNING id"
+        " RETURNING id, (SELECT count(*) FROM lc) + (SELECT count(*) FROM la) AS locked"
     )
     return (
         text(sql)
@@ -285,7 +293,7 @@ def _post_with_outbox() -> TextualSelect:
             bindparam("wh_payload", type_=deliveries.c.payload.type),
             bindparam("wh_wanted", type_=webhooks.c.events.type),
         )
-        .columns(column("id", BigInteger()))
+        .columns(column("id", BigInteger()), column("locked", BigInteger()))
     )
 
 

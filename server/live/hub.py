@@ -136,6 +136,9 @@ class Hub:
         self._heartbeat_task: asyncio.Task[None] | None = None
         # Internal channels this process listens to for itself (``watch``), not for clients.
         self._watchers: dict[str, list[Callable[[Event], None]]] = {}
+        # Told when a watched channel's events may have been lost (``watch``'s ``on_gap``).
+        self._gap_watchers: dict[str, list[Callable[[], None]]] = {}
+        self._watched_offsets: dict[str, int] = {}
         self._started = False
         self.closing = False
 
@@ -166,10 +169,22 @@ class Hub:
         with contextlib.suppress(Exception):
             await self._presence.clear()
 
-    async def watch(self, channel: str, callback: Callable[[Event], None]) -> None:
-        """Call ``callback`` with every event of an internal ``channel`` (e.g. ``pages``)."""
+    async def watch(
+        self,
+        channel: str,
+        callback: Callable[[Event], None],
+        *,
+        on_gap: Callable[[], None] | None = None,
+    ) -> None:
+        """Call ``callback`` with every event of an internal ``channel`` (e.g. ``pages``).
+
+        ``on_gap`` is called when some of its events may never arrive: a skipped offset, or the
+        broker's resync (pub/sub reconnected; on a Redis Cluster, a shard failed over).
+        """
         first = channel not in self._watchers
         self._watchers.setdefault(channel, []).append(callback)
+        if on_gap is not None:
+            self._gap_watchers.setdefault(channel, []).append(on_gap)
         if first and self._started:
             try:
                 await self._broker.listen(channel)
@@ -320,16 +335,35 @@ class Hub:
 
     # Broker callbacks
     def _on_event(self, event: Event) -> None:
+        if event.channel in self._watchers:
+            self._to_watchers(event)
+        channel = self._channels.get(event.channel)
+        if channel is not None and not channel.receive(event):
+            self._spawn(self._fill(channel), name=f"live-fill-{channel.name}")
+
+    def _to_watchers(self, event: Event) -> None:
+        last = self._watched_offsets.get(event.channel)
+        if last is not None and event.offset <= last:
+            return  # delivered twice (a re-subscription's overlap)
+        self._watched_offsets[event.channel] = event.offset
+        if last is not None and event.offset != last + 1:
+            self._gap(event.channel)
         for callback in self._watchers.get(event.channel, ()):
             try:
                 callback(event)
             except Exception:
                 log.warning("a watcher of %s failed", event.channel, exc_info=True)
-        channel = self._channels.get(event.channel)
-        if channel is not None and not channel.receive(event):
-            self._spawn(self._fill(channel), name=f"live-fill-{channel.name}")
+
+    def _gap(self, channel: str) -> None:
+        for on_gap in self._gap_watchers.get(channel, ()):
+            try:
+                on_gap()
+            except Exception:
+                log.warning("a gap watcher of %s failed", channel, exc_info=True)
 
     def _on_resync(self) -> None:
+        for name in list(self._gap_watchers):
+            self._gap(name)
         for channel in list(self._channels.values()):
             if channel.backlog is None and channel.ready.done():
                 channel.backlog = []

@@ -5,7 +5,8 @@ one Redis Cluster slot):
 
 - ``P live:{channel}:seq``  the channel's offset counter (seeded from ``offset_epoch``)
 - ``P live:{channel}:log``  the history stream, capped at ``history_size``; entry id ``offset-0``
-- ``P live:channel``        the pub/sub topic (message: ``offset \\n type \\n time \\n data``)
+- ``P live:channel``        the pub/sub topic (message: ``offset \\n type \\n time \\n data``);
+  on a Redis Cluster ``P live:{channel}``, a shard channel in the keys' slot (``SPUBLISH``)
 
 Both keys expire ``history_ttl`` seconds after a channel's last event. One Lua script increments
 the counter, appends to the stream and publishes, so every process sees the same offsets in the
@@ -23,8 +24,8 @@ from typing import Any
 
 import orjson
 import redis.exceptions
-from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import RedisCluster
 
 from server.live.base import (
     Event,
@@ -35,6 +36,8 @@ from server.live.base import (
     ResyncSink,
     check_recovery,
 )
+from server.live.shards import ShardedSubscriber, node_client
+from server.redis_client import AnyRedis, run_scripts
 
 log = logging.getLogger(__name__)
 _CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
@@ -50,7 +53,7 @@ local function seed(key)
 end
 """
 
-# KEYS: seq, log. ARGV: topic, maxlen, ttl, type, time, data.
+# KEYS: seq, log. ARGV: topic, maxlen, ttl, type, time, data, PUBLISH or SPUBLISH.
 PUBLISH_SCRIPT = _SEED + """
 seed(KEYS[1])
 local offset = string.format('%.0f', redis.call('INCR', KEYS[1]))
@@ -58,7 +61,7 @@ redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[2], offset .. '-0',
            't', ARGV[4], 's', ARGV[5], 'd', ARGV[6])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('PUBLISH', ARGV[1], offset .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[6])
+redis.call(ARGV[7], ARGV[1], offset .. '\\n' .. ARGV[4] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[6])
 return offset
 """
 
@@ -70,6 +73,23 @@ if ARGV[1] == '' then
   return {offset, {}}
 end
 return {offset, redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])}
+"""
+
+# KEYS: seq, fence. ARGV: the master now serving the slot, ttl. After a failover the promoted
+# replica may lack the last events of the old master: move the counter past every offset
+# handed out before (the seed's rule), so no offset is reused and a client holding one is
+# told to refetch, never replayed someone else's event. Once per new master: every process
+# that notices the failover runs this, and only the first moves the counter.
+FENCE_SCRIPT = _SEED + """
+if redis.call('GET', KEYS[2]) == ARGV[1] then return 0 end
+seed(KEYS[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+if tonumber(redis.call('GET', KEYS[1])) < now then
+  redis.call('SET', KEYS[1], string.format('%.0f', now), 'KEEPTTL')
+end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+return 1
 """
 
 _CONTROL_TOPIC = "live:~control"
@@ -104,7 +124,7 @@ class RedisChannelBroker:
     """The production broker. ``publish`` alone works without ``start`` (for worker processes)."""
 
     def __init__(
-        self, redis: Redis, prefix: str, *, history_size: int = 1000, history_ttl: int = 86400
+        self, redis: AnyRedis, prefix: str, *, history_size: int = 1000, history_ttl: int = 86400
     ) -> None:
         self._redis = redis
         self._prefix = prefix
@@ -112,6 +132,11 @@ class RedisChannelBroker:
         self._history_ttl = history_ttl
         self._publish = redis.register_script(PUBLISH_SCRIPT)
         self._recover = redis.register_script(RECOVER_SCRIPT)
+        self._fence = redis.register_script(FENCE_SCRIPT)
+        # On a Redis Cluster, fan-out is sharded pub/sub: SPUBLISH to the channel's shard.
+        self._cluster = redis if isinstance(redis, RedisCluster) else None
+        self._publish_command = "PUBLISH" if self._cluster is None else "SPUBLISH"
+        self._shards: ShardedSubscriber | None = None
         self._pubsub: PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._sink: EventSink | None = None
@@ -123,14 +148,20 @@ class RedisChannelBroker:
         return [f"{base}:seq", f"{base}:log"]
 
     def _topic(self, channel: str) -> str:
+        if self._cluster is not None:
+            return f"{self._prefix}live:{{{channel}}}"
         return f"{self._prefix}live:{channel}"
+
+    def _channel(self, topic: str) -> str:
+        channel = topic[len(self._prefix) + len("live:"):]
+        return channel[1:-1] if self._cluster is not None else channel
 
     async def publish(self, channel: str, type: EventType, data: Mapping[str, Any]) -> Event:
         payload = orjson.dumps(data)
         sent = time.time()
         args: list[str | int | bytes] = [
             self._topic(channel), self._history_size, self._history_ttl, type.value, repr(sent),
-            payload,
+            payload, self._publish_command,
         ]
         offset = await self._publish(keys=self._keys(channel), args=args)
         return Event(channel=channel, offset=int(offset), type=type, data=dict(data), time=sent)
@@ -142,14 +173,17 @@ class RedisChannelBroker:
             return []
         sent = time.time()
         stamp = repr(sent)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for channel, type, data in messages:
-                args: list[str | int | bytes] = [
+        offsets = await run_scripts(self._redis, [
+            (
+                self._publish,
+                self._keys(channel),
+                [
                     self._topic(channel), self._history_size, self._history_ttl, type.value,
-                    stamp, orjson.dumps(data),
-                ]
-                await self._publish(keys=self._keys(channel), args=args, client=pipe)
-            offsets = await pipe.execute()
+                    stamp, orjson.dumps(data), self._publish_command,
+                ],
+            )
+            for channel, type, data in messages
+        ])
         return [
             Event(channel=channel, offset=int(offset), type=type, data=dict(data), time=sent)
             for (channel, type, data), offset in zip(messages, offsets, strict=True)
@@ -169,6 +203,10 @@ class RedisChannelBroker:
 
     async def start(self, sink: EventSink, resync: ResyncSink) -> None:
         self._sink, self._resync = sink, resync
+        if self._cluster is not None:
+            # Connections are opened per shard as channels are listened to.
+            self._shards = ShardedSubscriber(self._cluster, self._handle, self._on_rehomed)
+            return
         self._pubsub = self._redis.pubsub()
         control = self._prefix + _CONTROL_TOPIC
         try:
@@ -195,11 +233,14 @@ class RedisChannelBroker:
         await self._read_forever()
 
     async def _subscribe(self, topic: str) -> None:
-        if self._pubsub is None:
+        if self._pubsub is None and self._shards is None:
             raise RuntimeError("the broker is not started")
         self._confirmed[topic] = asyncio.get_running_loop().create_future()
         try:
-            await self._pubsub.subscribe(topic)
+            if self._shards is not None:
+                await self._shards.subscribe(topic)
+            elif self._pubsub is not None:
+                await self._pubsub.subscribe(topic)
         except BaseException:
             self._confirmed.pop(topic).cancel()
             raise
@@ -217,7 +258,11 @@ class RedisChannelBroker:
 
     async def unlisten(self, channel: str) -> None:
         topic = self._topic(channel)
-        if self._confirmed.pop(topic, None) is not None and self._pubsub is not None:
+        if self._confirmed.pop(topic, None) is None:
+            return
+        if self._shards is not None:
+            await self._shards.unsubscribe(topic)
+        elif self._pubsub is not None:
             await self._pubsub.unsubscribe(topic)
 
     async def _read_forever(self) -> None:
@@ -238,11 +283,10 @@ class RedisChannelBroker:
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind, topic = message["type"], _text(message["channel"])
-        if kind == "message":
-            channel = topic[len(self._prefix) + len("live:"):]
+        if kind in ("message", "smessage"):
             if self._sink is not None and topic in self._confirmed:
-                self._sink(_event_from_message(channel, message["data"]))
-        elif kind == "subscribe":
+                self._sink(_event_from_message(self._channel(topic), message["data"]))
+        elif kind in ("subscribe", "ssubscribe"):
             self._on_subscribed(topic)
 
     def _on_subscribed(self, topic: str) -> None:
@@ -251,9 +295,48 @@ class RedisChannelBroker:
             return
         if not future.done():
             future.set_result(None)
-        elif topic == self._prefix + _CONTROL_TOPIC and self._resync is not None:
+        elif self._resync is not None and (
+            self._shards is not None or topic == self._prefix + _CONTROL_TOPIC
+        ):
             # redis-py re-subscribed after a reconnect: events may have been missed meanwhile.
             self._resync()
+
+    async def _on_rehomed(self, moved: dict[str, str]) -> None:
+        """A shard failed over: fence its channels' offsets, then check every channel's gaps."""
+        for topic, owner in moved.items():
+            await self._fence_channel(self._channel(topic), owner)
+        if self._resync is not None:
+            self._resync()
+        for owner in set(moved.values()):
+            await self._fence_shard(owner)
+
+    async def _fence_channel(self, channel: str, owner: str) -> None:
+        seq = self._keys(channel)[0]
+        try:
+            await self._fence(keys=[seq, seq[: -len("seq")] + "fence"],
+                              args=[owner, self._history_ttl])
+        except _CONNECTION_ERRORS:
+            log.warning("could not fence %s after a failover", channel, exc_info=True)
+
+    async def _fence_shard(self, owner: str) -> None:
+        """Fence every channel the new master holds, subscribed here or not (one process
+        scans per failover: the one that takes the lock)."""
+        if self._cluster is None:
+            return
+        node = self._cluster.get_node(node_name=owner)
+        lock = f"{self._prefix}live:{{fence}}:{owner}"
+        if node is None or not await self._redis.set(lock, "1", nx=True, ex=10):
+            return
+        start = len(self._prefix) + len("live:{")
+        client = node_client(node)
+        try:
+            async for key in client.scan_iter(match=f"{self._prefix}live:{{*}}:seq", count=1000):
+                await self._fence_channel(_text(key)[start: -len("}:seq")], owner)
+        except _CONNECTION_ERRORS:
+            log.warning("could not fence the channels of %s after a failover", owner,
+                        exc_info=True)
+        finally:
+            await client.aclose(close_connection_pool=True)
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -264,6 +347,9 @@ class RedisChannelBroker:
         if self._pubsub is not None:
             await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             self._pubsub = None
+        if self._shards is not None:
+            await self._shards.close()
+            self._shards = None
         for future in self._confirmed.values():
             future.cancel()
         self._confirmed.clear()
@@ -287,7 +373,7 @@ local n = tonumber(ARGV[4])
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[2])
 redis.call('EXPIRE', KEYS[1], ttl * 2)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local mine = ARGV[1] .. 'live:presence:' .. ARGV[2]
+local mine = ARGV[1] .. 'live:{presence}:' .. ARGV[2]
 redis.call('DEL', mine)
 for i = 1, n do
   local count = tonumber(ARGV[4 + 2 * i])
@@ -299,7 +385,7 @@ local totals = {}
 for i = 1, n do
   local total = 0
   for _, proc in ipairs(procs) do
-    local key = ARGV[1] .. 'live:presence:' .. proc
+    local key = ARGV[1] .. 'live:{presence}:' .. proc
     total = total + tonumber(redis.call('HGET', key, ARGV[3 + 2 * i]) or 0)
   end
   totals[i] = total
@@ -311,7 +397,7 @@ return totals
 class RedisPresence:
     """Each process writes its own counts with a TTL; a dead process's counts expire."""
 
-    def __init__(self, redis: Redis, prefix: str, process_id: str, ttl: float) -> None:
+    def __init__(self, redis: AnyRedis, prefix: str, process_id: str, ttl: float) -> None:
         self._redis = redis
         self._prefix = prefix
         self._process_id = process_id
@@ -323,9 +409,9 @@ class RedisPresence:
         args: list[str | int] = [self._prefix, self._process_id, self._ttl, len(channels)]
         for channel in channels:
             args += [channel, counts[channel]]
-        totals = await self._script(keys=[f"{self._prefix}live:presence"], args=args)
+        totals = await self._script(keys=[f"{self._prefix}live:{{presence}}"], args=args)
         return {channel: int(total) for channel, total in zip(channels, totals, strict=True)}
 
     async def clear(self) -> None:
-        await self._redis.zrem(f"{self._prefix}live:presence", self._process_id)
-        await self._redis.delete(f"{self._prefix}live:presence:{self._process_id}")
+        await self._redis.zrem(f"{self._prefix}live:{{presence}}", self._process_id)
+        await self._redis.delete(f"{self._prefix}live:{{presence}}:{self._process_id}")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select, update
 
 from server.comments.models import Comment, CommentStatus, Reaction, Report
 from server.comments.schemas import public_comment
 from server.moderation.models import ModerationAction
 from server.moderation.policy.rules import PolicyConfig
-from tests.conftest import auth
+from tests.conftest import BOTH_DATABASES, auth
 from tests.factories import make_comment
+
+# The API through PgBouncer (transaction pooling) as well as directly.
+pytestmark = pytest.mark.parametrize("database_target", BOTH_DATABASES, indirect=True)
 
 
 async def _comment(sessionmaker, comment_id: int) -> Comment:

@@ -9,11 +9,15 @@ import pytest
 
 from server.live.base import PAGES_CHANNEL, Event
 from server.typedefs import HUB
-from tests.conftest import auth
+from tests.conftest import BOTH_REDIS, auth
 from tests.factories import make_comment
 from tests.live.conftest import LiveClient
 
-pytestmark = pytest.mark.timeout(30)
+pytestmark = [
+    pytest.mark.timeout(30),
+    # Published after commit through the live broker: PUBLISH, or SPUBLISH on a Redis Cluster.
+    pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True),
+]
 
 THREAD = "/api/v1/articles/story-9/comments"
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from server.articles.models import Article
 from server.comments.models import Comment, CommentStatus
 from server.users.models import User
-from tests.conftest import auth
+from tests.conftest import BOTH_DATABASES, auth
 from tests.factories import make_comment, make_user
+
+# The API through PgBouncer (transaction pooling) as well as directly.
+pytestmark = pytest.mark.parametrize("database_target", BOTH_DATABASES, indirect=True)
 
 URL = "/api/v1/articles/story-1/comments"
 

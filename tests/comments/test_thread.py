@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from server.comments.models import CommentStatus
-from tests.conftest import auth
+from tests.conftest import BOTH_DATABASES, auth
 from tests.factories import make_comment, set_status
+
+# The API through PgBouncer (transaction pooling) as well as directly.
+pytestmark = pytest.mark.parametrize("database_target", BOTH_DATABASES, indirect=True)
 
 URL = "/api/v1/articles/story-1/comments"
 

@@ -18,10 +18,9 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-import redis.asyncio as aioredis
 
 from server.live.redis import RedisChannelBroker
-from tests.conftest import JWT_SECRET, REDIS_URL
+from tests.conftest import JWT_SECRET, SINGLE, RedisTarget
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORY_SIZE = 50
@@ -59,14 +58,16 @@ class ServerProcess:
         return self.proc.returncode
 
 
-def start_server(database_url: str, redis_prefix: str, **env: str) -> ServerProcess:
+def start_server(
+    database_url: str, redis_prefix: str, target: RedisTarget = SINGLE, **env: str
+) -> ServerProcess:
     """``python -m server.cli serve`` on a free port, ready when /healthz answers.
 
     The port is picked before the process binds it, so another process may take it in between:
     a server that exits at start is started again on another port (three tries)."""
     for attempt in range(3):
         try:
-            return _start_server_once(database_url, redis_prefix, **env)
+            return _start_server_once(database_url, redis_prefix, target, **env)
         except ServerExited:
             if attempt == 2:
                 raise
@@ -78,13 +79,14 @@ class ServerExited(RuntimeError):
 
 
 def _start_server_once(
-    database_url: str, redis_prefix: str, port: int | None = None, **env: str
+    database_url: str, redis_prefix: str, target: RedisTarget = SINGLE,
+    port: int | None = None, **env: str
 ) -> ServerProcess:
     port = port or free_port()
     environ = {
         **os.environ,
         "BARAZA_DATABASE_URL": database_url,
-        "BARAZA_REDIS_URL": REDIS_URL,
+        **target.env(),
         "BARAZA_REDIS_PREFIX": redis_prefix,
         "BARAZA_JWT_SECRET": JWT_SECRET,
         "BARAZA_EMBEDDED_WORKER": "false",
@@ -115,12 +117,12 @@ def _start_server_once(
 
 @contextlib.contextmanager
 def server_pair(
-    database_url: str, redis_prefix: str
+    database_url: str, redis_prefix: str, target: RedisTarget = SINGLE
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two server processes (A, B) sharing one database and Redis prefix; both stopped after."""
-    a = start_server(database_url, redis_prefix)
+    a = start_server(database_url, redis_prefix, target)
     try:
-        b = start_server(database_url, redis_prefix)
+        b = start_server(database_url, redis_prefix, target)
     except Exception:
         a.stop()
         raise
@@ -132,16 +134,20 @@ def server_pair(
 
 
 @pytest.fixture(scope="module")
-def servers(database_url: str, redis_prefix: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+def servers(
+    database_url: str, redis_prefix: str, redis_target: RedisTarget
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two server processes (A, B) sharing this session's database and Redis prefix."""
-    with server_pair(database_url, redis_prefix) as pair:
+    with server_pair(database_url, redis_prefix, redis_target) as pair:
         yield pair
 
 
 @pytest.fixture
-async def broker(redis_prefix: str) -> AsyncIterator[RedisChannelBroker]:
+async def broker(
+    redis_prefix: str, redis_target: RedisTarget
+) -> AsyncIterator[RedisChannelBroker]:
     """A publisher standing in for a third process (a scoring worker)."""
-    client = aioredis.Redis.from_url(REDIS_URL)
+    client = redis_target.client()
     yield RedisChannelBroker(client, redis_prefix, history_size=HISTORY_SIZE)
     await client.aclose()
 

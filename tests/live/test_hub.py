@@ -120,6 +120,25 @@ async def test_after_a_reconnect_every_channel_catches_up(hub_of: Any) -> None:
     assert hub.stats() == {"connections": 0, "channels": 0}
 
 
+async def test_a_watched_channel_reports_its_gaps(hub_of: Any) -> None:
+    hub, broker = await hub_of(100)
+    heard: list[int] = []
+    gaps: list[str] = []
+    await hub.watch("pages", lambda event: heard.append(event.offset),
+                    on_gap=lambda: gaps.append("gap"))
+
+    async def publish() -> int:
+        return (await broker.publish("pages", EventType.pages_changed, {})).offset
+
+    first = await publish()
+    broker.drop = {first + 1}
+    await publish()
+    third = await publish()
+    assert heard == [first, third] and gaps == ["gap"]
+    broker.resync()  # pub/sub re-subscribed, or a cluster shard failed over
+    assert gaps == ["gap", "gap"]
+
+
 class SseRecorder(FakeConnection):
     """Keeps the Server-Sent Events blocks a stream would write, in order."""
 

@@ -11,18 +11,23 @@ import aiohttp
 import orjson
 import pytest
 
-from tests.conftest import auth
+from tests.conftest import BOTH_REDIS, RedisTarget, auth
 from tests.live.conftest import ServerProcess, server_pair
 
-pytestmark = pytest.mark.timeout(90)
+pytestmark = [
+    pytest.mark.timeout(90),
+    pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True, scope="module"),
+]
 
 ARTICLE = "kenya-us-live"
 CHANNEL = f"article:{ARTICLE}"
 
 
 @pytest.fixture(scope="module")
-def two_servers(database_url: str, redis_prefix: str) -> Iterator[tuple[ServerProcess, ...]]:
-    with server_pair(database_url, redis_prefix) as pair:
+def two_servers(
+    database_url: str, redis_prefix: str, redis_target: RedisTarget
+) -> Iterator[tuple[ServerProcess, ...]]:
+    with server_pair(database_url, redis_prefix, redis_target) as pair:
         yield pair
 
 

@@ -15,9 +15,11 @@ from server.liveblog.caching import CachedRead, PageCache
 from server.settings import Settings
 from server.typedefs import HUB
 from tests.clock import ManualClock
+from tests.conftest import BOTH_REDIS
 from tests.liveblog.conftest import Editor, read_anonymous
 
 
+@pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
 async def test_another_process_writes_show_when_its_event_arrives(
     make_client: Callable[..., Any], make_settings: Callable[..., Settings],
     editor_token: str,
@@ -144,6 +146,28 @@ async def test_a_write_during_a_load_keeps_the_old_result_out_of_the_cache() -> 
         return CachedRead(200, b"new", None)
 
     assert (await cache.get(key, new)).body == b"new"
+
+
+async def test_forget_all_drops_every_read_and_the_loads_under_way() -> None:
+    cache = PageCache(ttl=10)
+    release = asyncio.Event()
+
+    async def read(body: bytes) -> CachedRead:
+        return CachedRead(200, body, None)
+
+    async def slow() -> CachedRead:
+        await release.wait()
+        return CachedRead(200, b"old", None)
+
+    a, b = cache.key("a", {}), cache.key("b", {})
+    await cache.get(a, lambda: read(b"old"))
+    task = asyncio.create_task(cache.get(b, slow))
+    await asyncio.sleep(0)
+    cache.forget_all()  # a pages.changed may have been lost: nothing cached can be trusted
+    release.set()
+    assert (await task).body == b"old"
+    assert (await cache.get(a, lambda: read(b"new"))).body == b"new"
+    assert (await cache.get(b, lambda: read(b"new"))).body == b"new"
 
 
 @pytest.mark.parametrize("ttl", [0.0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from server.articles.models import Article
@@ -13,7 +14,7 @@ from server.jobs.redis import RedisJobQueue
 from server.live.base import MODERATION_CHANNEL, EventType, article_channel
 from server.moderation.models import ModerationAction
 from server.users.models import User
-from tests.conftest import auth
+from tests.conftest import BOTH_REDIS, auth
 from tests.factories import make_comment
 from tests.workers.pipeline_support import (
     BrokenScorer,
@@ -25,9 +26,12 @@ from tests.workers.pipeline_support import (
     statuses,
     system_actions,
 )
+from workers import metrics
 from workers.consumer import Consumer, ConsumerConfig
 from workers.judge import PolicyJudge
 from workers.pipeline import Pipeline
+
+pytestmark = pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
 
 
 def _pipeline(sessionmaker, scorer=None, channels=None) -> Pipeline:
@@ -318,6 +322,47 @@ async def test_broken_scorer_fails_the_batch_until_dead_letter(
     assert await jobs.pending_count() == 0
     assert {d.error for d in await jobs.dead_letters()} == {"RuntimeError: CUDA out of memory"}
     assert await statuses(sessionmaker, ids) == dict.fromkeys(ids, "held")
+
+
+async def test_redis_back_empty_pending_comments_are_recovered_at_once_without_duplicates(
+    make_settings, sessionmaker, redis_client, client, token
+):
+    # The periodic sweep would wait two minutes: only the lost-stream check can decide these.
+    settings = make_settings(sweeper_interval_seconds=30, sweeper_pending_after_seconds=120,
+                             sweeper_lost_check_seconds=0.2)
+    url = "/api/v1/articles/story-3/comments"
+
+    async def post(n: int) -> int:
+        r = await client.post(url, json={"body": f"Point {n}."}, headers=auth(token(f"r{n}")))
+        return (await r.json())["id"]
+
+    first = make_service(settings, sessionmaker, redis_client)
+    first.start()  # creates the group, as a running worker would have
+    await eventually(lambda: _group_exists(redis_client, settings.redis_prefix))
+    await first.stop(5)
+    lost = [await post(n) for n in range(3)]
+    # Redis comes back empty: the stream and its group are gone with the three jobs.
+    keys = [k async for k in redis_client.scan_iter(match=f"{settings.redis_prefix}jobs:*")]
+    assert keys
+    await redis_client.delete(*keys)
+    queued = [await post(n) for n in range(3, 5)]  # enqueued again, into a stream with no group
+
+    swept_before = metrics.SWEPT._value.get()
+    service = make_service(settings, sessionmaker, redis_client)
+    service.start()
+    try:
+        await eventually(lambda: all_decided(sessionmaker, lost + queued), timeout=20)
+    finally:
+        await service.stop(5)
+    assert metrics.SWEPT._value.get() - swept_before == len(lost)
+    assert await system_actions(sessionmaker) == dict.fromkeys(lost + queued, 1)
+
+
+async def _group_exists(redis_client, prefix: str) -> bool:
+    try:
+        return bool(await redis_client.xinfo_groups(f"{prefix}jobs:score"))
+    except Exception:
+        return False
 
 
 async def test_disguised_insult_is_held_with_the_deobfuscated_reason(sessionmaker):

@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from server.comments.models import CommentStatus
 from server.db import utcnow
 from server.jobs.redis import RedisJobQueue
+from tests.conftest import BOTH_REDIS
 from tests.factories import make_comment
 from workers.sweeper import Sweeper
+
+pytestmark = pytest.mark.parametrize("redis_target", BOTH_REDIS, indirect=True)
 
 
 def _sweeper(settings, sessionmaker, redis) -> Sweeper:

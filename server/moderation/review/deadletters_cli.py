@@ -8,8 +8,6 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from server.db import Sessionmaker, create_engine, create_sessionmaker
 from server.jobs.base import JobQueue
 from server.jobs.memory import MemoryJobQueue
@@ -22,6 +20,7 @@ from server.live.redis import RedisChannelBroker
 from server.moderation.review import deadletters
 from server.moderation.schemas import MAX_BULK_IDS
 from server.moderation.tool_schemas import DeadLetterQuery
+from server.redis_client import connect_redis
 from server.settings import Settings
 
 CLI_ACTOR = "cli"
@@ -37,7 +36,7 @@ class _Services:
 @contextlib.asynccontextmanager
 async def _services(settings: Settings) -> AsyncIterator[_Services]:
     engine = create_engine(settings)
-    redis = None if settings.redis_url is None else Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings)
     try:
         if redis is None:
             # The embedded default's queue lives in the server process: the comment is left

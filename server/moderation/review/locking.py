@@ -12,10 +12,11 @@ the whole unit of work again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +30,7 @@ from server.users.models import User
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 # deadlock_detected, serialization_failure
 RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 ATTEMPTS = 4
@@ -73,6 +75,19 @@ async def retry_deadlocks(unit_of_work: Callable[[], Awaitable[T]]) -> T:
         except DBAPIError as exc:
             if attempt == ATTEMPTS or not _retryable(exc):
                 raise
-            log.info("decision transaction aborted (%s); retry %d", exc.orig, attempt)
+            log.info("transaction aborted (%s); retry %d", exc.orig, attempt)
             await asyncio.sleep(random.uniform(0.005, 0.05) * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def retrying_deadlocks(
+    service: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """``retry_deadlocks`` for a service function that is one unit of work (its side effects
+    come after its commit), so a request is never answered with a deadlock's 500."""
+
+    @functools.wraps(service)
+    async def retrying(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await retry_deadlocks(lambda: service(*args, **kwargs))
+
+    return retrying
